@@ -1,0 +1,5 @@
+import sys
+
+from qsnn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,108 @@
+"""Stateless helpers shared by neurons, layers, metrics and the hardware reference."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+
+
+def seq_to_ann(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """Apply a stateless per-sample ``fn`` to a multi-step tensor ``[T, B, ...]``.
+
+    The time and batch axes are merged so that one call covers all steps.
+    """
+    T, B = x.shape[:2]
+    y = fn(x.flatten(0, 1))
+    return y.reshape(T, B, *y.shape[1:])
+
+
+def spike_levels(s_bits: int) -> int:
+    """Highest spike level of an S-bit spike, ``2**S - 1`` (S=1: binary)."""
+    return 2**s_bits - 1
+
+
+def atan_surrogate_grad(x: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Derivative of ``atan(pi/2 * alpha * x) / pi + 1/2`` (SpikingJelly's ATan)."""
+    return alpha / 2.0 / (1.0 + (math.pi / 2.0 * alpha * x) ** 2)
+
+
+class MultiLevelSpike(torch.autograd.Function):
+    """Paper Eq. 7, ``s = floor(v / v_th) * v_th`` clipped to ``[0, levels * v_th]``.
+
+    Backward: a staircase is a sum of ``levels`` Heavisides at ``k * v_th``; its
+    surrogate is the ATan surrogate of the *nearest* step only, so the cost is
+    one elementwise op whatever S is. For S=1 this is exactly the usual ATan
+    surrogate of ``H(v - v_th)``.
+    """
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, v_th: float, levels: int, alpha: float) -> torch.Tensor:
+        ctx.save_for_backward(v)
+        ctx.v_th, ctx.levels, ctx.alpha = v_th, levels, alpha
+        return torch.clamp(torch.floor(v / v_th), 0, levels) * v_th
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        (v,) = ctx.saved_tensors
+        u = v / ctx.v_th
+        nearest_step = torch.clamp(torch.round(u), 1, ctx.levels)
+        return grad_out * atan_surrogate_grad(u - nearest_step, ctx.alpha), None, None, None
+
+
+def multilevel_spike(v: torch.Tensor, v_th: float, levels: int, alpha: float = 2.0) -> torch.Tensor:
+    return MultiLevelSpike.apply(v, v_th, levels, alpha)
+
+
+def lif_integer(
+    psum: torch.Tensor,
+    v_th: int,
+    s_bits: int,
+    leak_shift: int = 1,
+    reset: str = "hard",
+    v_reset: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Integer (fixed-point) form of the multi-bit LIF neuron, the hardware reference.
+
+    ``psum`` is ``[T, ...]`` of integers (the weighted presynaptic input, P_sum in
+    the paper's Fig. 2). Per step::
+
+        v = (v >> leak_shift) + psum[t]            # leak 1/tau with tau = 2**leak_shift, floor
+        k = clamp(floor(v / v_th), 0, 2**S - 1)    # Eq. 7, spike level
+        hard reset: v = v_reset where k > 0        # Eq. 6
+        soft reset: v = v - k * v_th
+
+    Returns ``(levels, membrane)``, both ``[T, ...]`` int64; ``membrane`` is after reset.
+    The RTL neuron in ``hardware/rtl`` is checked bit-exact against this function.
+    """
+    if reset not in ("hard", "soft"):
+        raise ValueError(f"reset={reset!r}: must be 'hard' or 'soft'")
+    if v_th < 1:
+        raise ValueError(f"v_th={v_th}: the integer threshold must be >= 1")
+    psum = psum.to(torch.int64)
+    top = spike_levels(s_bits)
+    v = torch.full_like(psum[0], v_reset)
+    levels, membrane = [], []
+    for t in range(psum.shape[0]):
+        v = (v >> leak_shift) + psum[t]
+        k = torch.clamp(torch.div(v, v_th, rounding_mode="floor"), 0, top)
+        v = torch.where(k > 0, torch.full_like(v, v_reset), v) if reset == "hard" else v - k * v_th
+        levels.append(k)
+        membrane.append(v)
+    return torch.stack(levels), torch.stack(membrane)
+
+
+def bitplanes(a: torch.Tensor, nbits: int) -> torch.Tensor:
+    """Binary planes of a non-negative integer tensor: ``a == sum_t 2**t * planes[t]`` (Eq. 3)."""
+    a = a.to(torch.int64)
+    if (a < 0).any() or (a >= 2**nbits).any():
+        raise ValueError(f"bitplanes: values must be integers in [0, 2**{nbits})")
+    return torch.stack([(a >> t) & 1 for t in range(nbits)])
+
+
+def from_bitplanes(planes: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`bitplanes` for any tensor of per-plane results (Eq. 3's right side)."""
+    weights = torch.tensor([2.0**t for t in range(planes.shape[0])], dtype=planes.dtype if planes.is_floating_point() else torch.float64)
+    shape = (-1,) + (1,) * (planes.dim() - 1)
+    return (planes * weights.reshape(shape).to(planes.device)).sum(0)
