@@ -14,7 +14,9 @@ SUBCOMMAND_MODULES = [
     "qsnn.cli.data",
     "qsnn.cli.train",
     "qsnn.cli.hw",
+    "qsnn.cli.synth",
     "qsnn.cli.report",
+    "qsnn.cli.render",
 ]
 
 
