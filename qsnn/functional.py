@@ -55,6 +55,57 @@ def multilevel_spike(v: torch.Tensor, v_th: float, levels: int, alpha: float = 2
     return MultiLevelSpike.apply(v, v_th, levels, alpha)
 
 
+class MultiStepLIF(torch.autograd.Function):
+    """The whole T-step multi-bit LIF in one autograd node (forward and BPTT by hand).
+
+    Forward per step: ``v = v / tau + x[t]``; ``s = MultiLevelSpike(v)``; reset
+    (hard: ``v = v_reset`` where ``s > 0``; soft: ``v = v - s``). The reset is detached,
+    as SpikingJelly's ``detach_reset=True``. Backward through time::
+
+        dv[t]  = ds[t] * surrogate(v[t]) + dv_next
+        dx[t]  = dv[t]
+        dv_next for step t-1 = dv[t] / tau * (1 - fired[t-1])   (hard reset)
+                             = dv[t] / tau                       (soft reset)
+
+    One node instead of ~5 per step keeps memory at one saved membrane per step and
+    avoids autograd bookkeeping, which dominates at these sizes.
+    """
+
+    @staticmethod
+    def forward(ctx, x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float, hard: bool):
+        v = torch.full_like(x[0], v_reset)
+        membrane, spikes = torch.empty_like(x), torch.empty_like(x)
+        for t in range(x.shape[0]):
+            v = v / tau + x[t]
+            s = torch.clamp(torch.floor(v / v_th), 0, levels) * v_th
+            membrane[t], spikes[t] = v, s
+            v = torch.where(s > 0, torch.full_like(v, v_reset), v) if hard else v - s
+        ctx.save_for_backward(membrane, spikes)
+        ctx.params = (tau, v_th, levels, alpha, hard)
+        return spikes
+
+    @staticmethod
+    def backward(ctx, grad_spikes):
+        membrane, spikes = ctx.saved_tensors
+        tau, v_th, levels, alpha, hard = ctx.params
+        grad_x = torch.empty_like(grad_spikes)
+        carry = torch.zeros_like(grad_spikes[0])
+        for t in range(grad_spikes.shape[0] - 1, -1, -1):
+            u = membrane[t] / v_th
+            surrogate = atan_surrogate_grad(u - torch.clamp(torch.round(u), 1, levels), alpha)
+            grad_v = grad_spikes[t] * surrogate + carry
+            grad_x[t] = grad_v
+            carry = grad_v / tau
+            if hard:
+                carry = carry * (spikes[t - 1] == 0) if t > 0 else carry
+        return grad_x, None, None, None, None, None, None
+
+
+def multistep_lif(x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float = 2.0, hard: bool = True):
+    """Run the multi-bit LIF over ``x`` of shape ``[T, ...]`` (see :class:`MultiStepLIF`)."""
+    return MultiStepLIF.apply(x, tau, v_th, v_reset, levels, alpha, hard)
+
+
 def lif_integer(
     psum: torch.Tensor,
     v_th: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from qsnn.functional import multilevel_spike, spike_levels
+from qsnn.functional import multistep_lif, spike_levels
 from qsnn.wst import S_RANGE, check_int_in_range
 
 
@@ -27,8 +27,8 @@ class MultiBitLIF(nn.Module):
     value, keeping the residue above the top level that a hard reset throws away.
     Either way the reset is detached from the graph (SpikingJelly's ``detach_reset``).
 
-    Backward uses the ATan surrogate around the nearest firing level
-    (:class:`qsnn.functional.MultiLevelSpike`).
+    Backward uses the ATan surrogate around the nearest firing level, with
+    backpropagation through time in one fused node (:class:`qsnn.functional.MultiStepLIF`).
 
     Set ``record = True`` to accumulate firing statistics in ``stats``: the count
     of non-zero outputs, the count of outputs and the histogram over the
@@ -62,17 +62,7 @@ class MultiBitLIF(nn.Module):
         self.stats = {"nonzero": 0, "total": 0, "hist": torch.zeros(self.levels + 1, dtype=torch.int64)}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        v = torch.full_like(x[0], self.v_reset)
-        spikes = []
-        for t in range(x.shape[0]):
-            v = v / self.tau + x[t]
-            s = multilevel_spike(v, self.v_th, self.levels, self.surrogate_alpha)
-            if self.reset == "hard":
-                v = torch.where(s.detach() > 0, torch.full_like(v, self.v_reset), v)
-            else:
-                v = v - s.detach()
-            spikes.append(s)
-        out = torch.stack(spikes)
+        out = multistep_lif(x, self.tau, self.v_th, self.v_reset, self.levels, self.surrogate_alpha, self.reset == "hard")
         if self.record and out.device.type != "meta":
             self._accumulate(out.detach())
         return out

@@ -1,0 +1,287 @@
+"""Downloading and unpacking dataset archives safely.
+
+Guarantees (each one is tested against a local HTTP server in ``tests/test_download.py``):
+
+* **Resume.** Bytes go to ``FILE.part``; a retry (or a later call) asks the server for the rest
+  with an HTTP ``Range`` request. A server that ignores ``Range`` (answers 200) restarts the file.
+* **Verify before use.** The finished ``.part`` is checked against the manifest's MD5 and/or
+  SHA-256 (and size) before it is renamed to ``FILE``. A mismatch deletes the ``.part`` and raises
+  :class:`ChecksumError`, so a corrupt archive never looks downloaded.
+  A network failure keeps the ``.part`` (its name says it is incomplete): that is what resume needs.
+* **Safe extraction.** Every member of a tar or zip is checked before anything is written:
+  absolute paths, ``..`` escapes, links pointing outside the target and device files are refused
+  with :class:`UnsafeArchiveError`. Tar extraction also runs with the standard library's
+  ``filter="data"`` as a second line of defence.
+* **Atomic completion.** Archives are unpacked into a temporary sibling folder, then moved into
+  place, and a marker file (``.FILE.complete``) is written last. Anything without its marker is
+  treated as absent and redone; the temporary folder is removed on failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import shutil
+import socket
+import stat
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from tqdm import tqdm
+
+CHUNK_BYTES = 1 << 20
+
+
+class DownloadError(RuntimeError):
+    """The transfer failed (network); the ``.part`` file is kept so a new call resumes it."""
+
+
+class ChecksumError(ValueError):
+    """The downloaded bytes do not match the manifest; the partial file has been removed."""
+
+
+class UnsafeArchiveError(ValueError):
+    """An archive member would be written outside the extraction folder."""
+
+
+@dataclass(frozen=True)
+class ArchiveSpec:
+    """One file of a dataset manifest.
+
+    ``dest`` is the folder (relative to ``ROOT/<dataset>``) that receives both the archive and
+    its extracted contents; ``nested`` names archives inside it that must be unpacked as well
+    (CIFAR10-DVS ships one zip per class inside its zip).
+    """
+
+    url: str
+    filename: str
+    md5: str | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    dest: str = "."
+    extract: bool = True
+    nested: tuple[str, ...] = field(default_factory=tuple)
+
+    def marker_name(self) -> str:
+        return f".{self.filename}.complete"
+
+
+# --------------------------------------------------------------------------- checksums
+def file_digests(path: Path) -> dict[str, str]:
+    md5, sha = hashlib.md5(), hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK_BYTES), b""):
+            md5.update(block)
+            sha.update(block)
+    return {"md5": md5.hexdigest(), "sha256": sha.hexdigest()}
+
+
+def checksum_problem(path: Path, spec: ArchiveSpec) -> str | None:
+    """Why ``path`` does not match ``spec`` (None when it does)."""
+    if spec.size_bytes is not None and path.stat().st_size != spec.size_bytes:
+        return f"size {path.stat().st_size} bytes, expected {spec.size_bytes}"
+    if spec.md5 is None and spec.sha256 is None:
+        return None
+    digests = file_digests(path)
+    for kind in ("md5", "sha256"):
+        expected = getattr(spec, kind)
+        if expected is not None and digests[kind] != expected.lower():
+            return f"{kind} {digests[kind]}, expected {expected}"
+    return None
+
+
+# --------------------------------------------------------------------------- download
+def _open_range(url: str, offset: int, timeout: float):
+    headers = {"User-Agent": "qsnn-data/0.1"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+
+
+def _transfer_once(url: str, part: Path, timeout: float, progress: bool) -> None:
+    """Fetch what is missing from ``part``; raise on a short or failed transfer."""
+    offset = part.stat().st_size if part.exists() else 0
+    try:
+        response = _open_range(url, offset, timeout)
+    except urllib.error.HTTPError as err:
+        if err.code == 416 and offset:  # nothing left to fetch: the .part is already whole
+            return
+        raise
+    with response:
+        if response.status != 206:  # the server ignored Range: start over
+            offset = 0
+        remaining = response.headers.get("Content-Length")
+        expected = int(remaining) if remaining is not None else None
+        received = 0
+        mode = "ab" if offset else "wb"
+        total = offset + expected if expected is not None else None
+        with open(part, mode) as fh, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
+                                          desc=part.name, disable=not progress, leave=False) as bar:
+            while True:
+                block = response.read(CHUNK_BYTES)
+                if not block:
+                    break
+                fh.write(block)
+                received += len(block)
+                bar.update(len(block))
+    if expected is not None and received < expected:
+        raise http.client.IncompleteRead(b"", expected - received)
+
+
+def download_file(spec: ArchiveSpec, dest_dir: Path, *, max_attempts: int = 3, timeout: float = 60.0,
+                  progress: bool = True) -> Path:
+    """Download ``spec.url`` to ``dest_dir/spec.filename``, resuming and verifying.
+
+    Returns the verified file. A file already present and verified is not fetched again.
+    """
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    final = dest_dir / spec.filename
+    if final.exists():
+        if checksum_problem(final, spec) is None:
+            return final
+        final.unlink()  # a stale or corrupt copy: never use it
+    part = final.with_name(final.name + ".part")
+    last_error: Exception | None = None
+    for _attempt in range(max(1, max_attempts)):
+        try:
+            _transfer_once(spec.url, part, timeout, progress)
+            last_error = None
+            break
+        except (http.client.IncompleteRead, ConnectionError, socket.timeout, TimeoutError,
+                urllib.error.URLError, http.client.HTTPException) as err:
+            last_error = err
+    if last_error is not None:
+        have = part.stat().st_size if part.exists() else 0
+        raise DownloadError(
+            f"download of {spec.url} failed after {max_attempts} attempt(s) ({last_error!r}); "
+            f"{have} bytes kept in {part}, run the same command again to resume"
+        ) from last_error
+    problem = checksum_problem(part, spec)
+    if problem is not None:
+        part.unlink(missing_ok=True)
+        raise ChecksumError(
+            f"{spec.filename} from {spec.url} is corrupt ({problem}); the partial file was removed. "
+            "Run the command again, or fetch the file by hand and place it at " + str(final)
+        )
+    os.replace(part, final)
+    return final
+
+
+# --------------------------------------------------------------------------- extraction
+def _escapes(target: Path, name: str) -> bool:
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or (len(name) > 1 and name[1] == ":"):
+        return True
+    resolved = (target / pure).resolve()
+    return not resolved.is_relative_to(target.resolve())
+
+
+def _check_tar_members(tar: tarfile.TarFile, target: Path) -> None:
+    for member in tar.getmembers():
+        if _escapes(target, member.name):
+            raise UnsafeArchiveError(f"refusing archive member {member.name!r}: it escapes {target}")
+        if member.issym() or member.islnk():
+            base = (target / member.name).parent if member.issym() else target
+            if PurePosixPath(member.linkname).is_absolute() or not (base / member.linkname).resolve() \
+                    .is_relative_to(target.resolve()):
+                raise UnsafeArchiveError(
+                    f"refusing link {member.name!r} -> {member.linkname!r}: it points outside {target}")
+        if member.isdev():
+            raise UnsafeArchiveError(f"refusing device file {member.name!r} in archive")
+
+
+def _check_zip_members(zf: zipfile.ZipFile, target: Path) -> None:
+    for info in zf.infolist():
+        if _escapes(target, info.filename):
+            raise UnsafeArchiveError(f"refusing archive member {info.filename!r}: it escapes {target}")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            link = zf.read(info).decode("utf-8", "replace")
+            if PurePosixPath(link).is_absolute() or _escapes(target, str(PurePosixPath(info.filename).parent / link)):
+                raise UnsafeArchiveError(f"refusing link {info.filename!r} -> {link!r}: it points outside {target}")
+
+
+def safe_extract(archive: Path, target: Path) -> None:
+    """Extract a tar(.gz/.bz2/.xz) or zip archive into ``target``, refusing unsafe members."""
+    target.mkdir(parents=True, exist_ok=True)
+    if tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as tar:
+            _check_tar_members(tar, target)
+            try:
+                tar.extractall(target, filter="data")
+            except tarfile.FilterError as err:
+                raise UnsafeArchiveError(f"refusing {archive.name}: {err}") from err
+    elif zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            _check_zip_members(zf, target)
+            zf.extractall(target)
+    else:
+        raise ValueError(f"{archive} is neither a tar nor a zip archive; delete it and download again")
+
+
+def is_complete(spec: ArchiveSpec, dataset_dir: Path) -> bool:
+    return (dataset_dir / spec.dest / spec.marker_name()).exists()
+
+
+def extract_atomically(archive: Path, spec: ArchiveSpec, dataset_dir: Path) -> None:
+    """Unpack into a temp folder, move the top-level entries into place, write the marker last."""
+    dest = dataset_dir / spec.dest
+    dest.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".extract-{spec.filename}-", dir=dataset_dir))
+    try:
+        safe_extract(archive, tmp)
+        for inner in spec.nested:
+            matches = sorted(tmp.rglob(inner))
+            if not matches:
+                raise ValueError(f"{archive.name} lacks the expected inner archive {inner!r}; "
+                                 "the download may be a different version than the manifest's")
+            for inner_archive in matches:
+                safe_extract(inner_archive, inner_archive.parent)
+                inner_archive.unlink()
+        for entry in sorted(tmp.iterdir()):
+            placed = dest / entry.name
+            if placed.is_dir() and not placed.is_symlink():
+                shutil.rmtree(placed)  # left over from an interrupted run (no marker)
+            elif placed.exists() or placed.is_symlink():
+                placed.unlink()
+            os.replace(entry, placed)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    write_marker(dest / spec.marker_name(), f"{spec.filename}\n")
+
+
+def write_marker(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def fetch_and_extract(spec: ArchiveSpec, dataset_dir: Path, *, download: bool, progress: bool = True,
+                      max_attempts: int = 3, timeout: float = 60.0) -> None:
+    """Make ``spec`` present and extracted under ``dataset_dir`` (idempotent).
+
+    With ``download=False`` only a file already placed at ``dataset_dir/dest/filename`` is used;
+    the caller turns the resulting FileNotFoundError into a helpful message.
+    """
+    if is_complete(spec, dataset_dir):
+        return
+    dest = dataset_dir / spec.dest
+    archive = dest / spec.filename
+    if download:
+        archive = download_file(spec, dest, max_attempts=max_attempts, timeout=timeout, progress=progress)
+    elif not archive.exists():
+        raise FileNotFoundError(str(archive))
+    else:
+        problem = checksum_problem(archive, spec)
+        if problem is not None:
+            raise ChecksumError(f"{archive} does not match the manifest ({problem}); "
+                                f"delete it and fetch {spec.url} again")
+    if spec.extract:
+        extract_atomically(archive, spec, dataset_dir)
+    else:
+        write_marker(dest / spec.marker_name(), f"{spec.filename}\n")

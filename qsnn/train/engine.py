@@ -1,0 +1,430 @@
+"""The training engine behind ``qsnn train`` and ``qsnn evaluate``.
+
+One run: build the registered architecture at the requested W/S/T for the
+dataset's input shape and classes, train it with AdamW + per-step cosine
+annealing on the cross-entropy of the time-averaged output (the network's
+``forward`` already averages over T), checkpoint every epoch, then measure the
+test split once more with an :class:`qsnn.metrics.ActivityRecorder` and write
+``OUT/metrics.json`` last.
+
+Reproducibility: the seed fixes Python, NumPy and torch, the model
+initialisation, the per-epoch shuffle (``DistributedSampler`` seeded with the run
+seed and ``set_epoch``, also used on one process) and the DataLoader workers.
+On CPU ``torch.use_deterministic_algorithms`` is on, so a run is bitwise
+repeatable for a fixed thread count, and a resumed run continues exactly where
+the checkpoint left off (model, optimizer, scheduler, scaler and RNG states).
+
+GPU: float16 autocast with a ``GradScaler`` when CUDA is present; single-node
+multi-GPU through ``torchrun`` (``WORLD_SIZE > 1`` -> NCCL process group,
+``DistributedDataParallel``, a ``DistributedSampler`` per rank; the batch size is
+per process; only rank 0 evaluates and writes files).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
+from tqdm.auto import tqdm
+
+from qsnn.train.checkpoint import (
+    CHECKPOINT_NAME,
+    atomic_write_text,
+    capture_rng_state,
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+)
+from qsnn.train.config import TrainConfig
+from qsnn.train.record import METRICS_NAME, build_record, firing_rate_rows, write_record
+
+LOG_NAME = "log.csv"
+LOG_COLUMNS = ("epoch", "train_loss", "train_acc", "test_acc", "lr", "seconds")
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the run stops without writing metrics.json."""
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """Settings that do not change a run's result (so a resume may change them)."""
+
+    out: Path
+    data_root: Path = Path("data")
+    num_workers: int = 0
+    threads: int | None = None
+    download: bool = False
+    progress: bool | None = None  # None: a bar only when stderr is a terminal
+
+
+@dataclass
+class DataBundle:
+    """Both splits of a dataset and what the model needs to know about them."""
+
+    train: Dataset
+    test: Dataset
+    input_shape: tuple[int, int, int]
+    num_classes: int
+
+
+@dataclass(frozen=True)
+class DistContext:
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def amp(self) -> bool:
+        return self.device.type == "cuda"
+
+    def describe(self) -> str:
+        if self.device.type != "cuda":
+            return f"cpu ({torch.get_num_threads()} threads)"
+        return f"cuda ({torch.cuda.get_device_name(self.device)}) x{self.world_size}, amp float16"
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def make_deterministic() -> None:
+    # cuBLAS needs a fixed workspace to be deterministic; must be set before its first use.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.benchmark = False
+
+
+def setup_distributed() -> DistContext:
+    """One process per GPU under torchrun; a plain single process otherwise."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size > 1:
+        if not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if torch.cuda.is_available():
+            torch.cuda.set_device(local_rank)
+            device = torch.device("cuda", local_rank)
+        else:
+            device = torch.device("cpu")
+        return DistContext(dist.get_rank(), world_size, device)
+    return DistContext(0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def load_data(config: TrainConfig, runtime: RuntimeOptions) -> DataBundle:
+    """Both splits from the dataset registry, framed for the run's T."""
+    from qsnn.data import build, dataset_info  # unknown names raise UnknownDatasetError listing the known ones
+
+    info = dataset_info(config.dataset)
+    T = config.parsed_wst.T
+    kw = dict(T=T, root=Path(runtime.data_root), download=runtime.download)
+    train = build(config.dataset, "train", **kw)
+    test = build(config.dataset, "test", **kw)
+    return DataBundle(train, test, tuple(info.input_shape), int(info.num_classes))
+
+
+def build_model(config: TrainConfig, data: DataBundle) -> nn.Module:
+    from qsnn.models import create  # unknown names raise UnknownArchitectureError listing the known ones
+
+    wst = config.parsed_wst
+    return create(
+        config.arch, wst.w_bits, wst.s_bits, wst.T, num_classes=data.num_classes, input_shape=data.input_shape
+    )
+
+
+def _seed_worker(worker_id: int) -> None:
+    # torch seeds each worker from the loader's generator; derive NumPy's and Python's from it.
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def make_loader(dataset: Dataset, config: TrainConfig, ctx: DistContext, runtime: RuntimeOptions, train: bool):
+    """A DataLoader whose order depends only on (seed, epoch): call ``set_epoch`` before each epoch."""
+    sampler = None
+    if train:
+        sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=config.seed)
+    return DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        sampler=sampler,
+        shuffle=False,
+        num_workers=runtime.num_workers,
+        worker_init_fn=_seed_worker,
+        generator=torch.Generator(),
+        pin_memory=ctx.device.type == "cuda",
+        persistent_workers=False,
+    )
+
+
+def set_epoch(loader: DataLoader, seed: int, epoch: int) -> None:
+    if isinstance(loader.sampler, DistributedSampler):
+        loader.sampler.set_epoch(epoch)
+    loader.generator.manual_seed(seed * 100_003 + epoch)  # worker seeds, independent of the global RNG
+
+
+def batches_per_epoch(loader: DataLoader, config: TrainConfig) -> int:
+    n = len(loader)
+    return n if config.limit_batches is None else min(n, config.limit_batches)
+
+
+def to_steps(x: torch.Tensor) -> torch.Tensor:
+    """Event batches arrive ``[B, T, C, H, W]`` from the default collate; the network wants ``[T, B, ...]``."""
+    return x.transpose(0, 1) if x.dim() == 5 else x
+
+
+# --------------------------------------------------------------------------- loops
+
+
+def train_one_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, epoch, progress) -> tuple[float, float]:
+    model.train()
+    steps = batches_per_epoch(loader, config)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
+    correct = torch.zeros((), dtype=torch.int64, device=ctx.device)
+    seen = torch.zeros((), dtype=torch.int64, device=ctx.device)
+    bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, disable=not progress)
+    for step, (x, y) in enumerate(islice(loader, steps)):
+        x = to_steps(x.to(ctx.device, non_blocking=True))
+        y = y.to(ctx.device, non_blocking=True)
+        with torch.autocast(ctx.device.type, dtype=torch.float16, enabled=ctx.amp):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), y)
+        if not math.isfinite(loss.item()):
+            bar.close()
+            raise NonFiniteLossError(
+                f"the training loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} "
+                f"(lr {optimizer.param_groups[0]['lr']:.3g}); no metrics.json was written. "
+                f"Try a lower learning rate, e.g. --lr {config.lr / 10:g}."
+            )
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+        loss_sum += loss.detach().double() * y.numel()
+        correct += (logits.detach().argmax(1) == y).sum()
+        seen += y.numel()
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.4f}")
+    bar.close()
+    totals = torch.stack([loss_sum, correct.double(), seen.double()])
+    if ctx.world_size > 1:
+        dist.all_reduce(totals)
+    loss_total, correct_total, seen_total = totals.tolist()
+    return loss_total / seen_total, 100.0 * correct_total / seen_total
+
+
+@torch.no_grad()
+def evaluate_accuracy(model, loader, config, ctx, topk: tuple[int, ...] = (1,)) -> dict[int, float]:
+    """Top-k accuracy in percent on (the first ``limit_batches`` batches of) ``loader``."""
+    model.eval()
+    hits = {k: 0 for k in topk}
+    seen = 0
+    for x, y in islice(loader, batches_per_epoch(loader, config)):
+        x = to_steps(x.to(ctx.device, non_blocking=True))
+        y = y.to(ctx.device, non_blocking=True)
+        with torch.autocast(ctx.device.type, dtype=torch.float16, enabled=ctx.amp):
+            logits = model(x).float()
+        ranked = logits.topk(max(topk), dim=1).indices
+        for k in topk:
+            hits[k] += int((ranked[:, :k] == y[:, None]).any(1).sum())
+        seen += y.numel()
+    return {k: 100.0 * hits[k] / seen for k in topk}
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_log(out: Path, history: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    atomic_write_text(out / LOG_NAME, buf.getvalue())
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def _checkpoint_state(model, optimizer, scheduler, scaler, config, epoch, history, seconds) -> dict:
+    return {
+        "config": config.to_dict(),
+        "epoch": epoch,  # number of completed epochs
+        "model": _unwrap(model).state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "rng": capture_rng_state(),
+        "history": history,
+        "train_seconds": seconds,
+    }
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContext, runtime, wall_time_s: float) -> dict:
+    """Top-1 (top-5 on ImageNet), firing rates and costs of ``model`` on the test split."""
+    from qsnn.metrics import ActivityRecorder, cost_table
+
+    model = _unwrap(model)
+    loader = make_loader(data.test, config, ctx, runtime, train=False)
+    topk = (1, 5) if config.dataset == "imagenet" else (1,)
+    with ActivityRecorder(model) as recorder:
+        accuracy = evaluate_accuracy(model, loader, config, ctx, topk)
+        input_rates = recorder.layer_input_rates()
+        neurons = recorder.neuron_table()
+    report = cost_table(model, input_shape=data.input_shape, firing_rates=input_rates)
+    return build_record(
+        config=config,
+        input_shape=data.input_shape,
+        num_classes=data.num_classes,
+        top1=accuracy[1],
+        top5=accuracy.get(5),
+        totals=report.totals,
+        firing_rates=firing_rate_rows(neurons),
+        layer_input_rates=input_rates,
+        wall_time_s=wall_time_s,
+        device=ctx.describe(),
+    )
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def _prepare_process(runtime: RuntimeOptions, seed: int) -> DistContext:
+    if runtime.threads is not None:
+        torch.set_num_threads(runtime.threads)
+    make_deterministic()
+    ctx = setup_distributed()
+    seed_everything(seed)
+    return ctx
+
+
+def _resume_state(out: Path, config: TrainConfig) -> dict | None:
+    path = out / CHECKPOINT_NAME
+    if not path.exists():
+        return None
+    state = load_checkpoint(path)
+    config.check_resumable_from(TrainConfig.from_dict(state["config"]), str(path))
+    return state
+
+
+def train(
+    config: TrainConfig,
+    runtime: RuntimeOptions,
+    *,
+    data: DataBundle | None = None,
+    after_epoch: Callable[[int], None] | None = None,
+) -> dict:
+    """Train (or resume) one run and write ``checkpoint.pt``, ``log.csv`` and, last, ``metrics.json``.
+
+    ``data`` overrides the dataset registry (for callers that build their own
+    splits); ``after_epoch(completed_epochs)`` runs after each checkpoint (tests
+    use it to interrupt a run). Returns the metrics record (on every rank).
+    """
+    started = time.perf_counter()
+    out = Path(runtime.out)
+    ctx = _prepare_process(runtime, config.seed)
+    resume = _resume_state(out, config)
+    data = data or load_data(config, runtime)
+    model = build_model(config, data).to(ctx.device)
+    train_model = nn.parallel.DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.amp else None) if ctx.world_size > 1 else model
+    train_loader = make_loader(data.train, config, ctx, runtime, train=True)
+    test_loader = make_loader(data.test, config, ctx, runtime, train=False)
+    total_steps = config.epochs * batches_per_epoch(train_loader, config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps, eta_min=0.0)
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=ctx.amp)
+
+    start_epoch, history, prior_seconds = 0, [], 0.0
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        scheduler.load_state_dict(resume["scheduler"])
+        scaler.load_state_dict(resume["scaler"])
+        restore_rng_state(resume["rng"])
+        start_epoch, history, prior_seconds = resume["epoch"], list(resume["history"]), resume["train_seconds"]
+        if ctx.is_main:
+            print(f"resuming {out / CHECKPOINT_NAME} after epoch {start_epoch}/{config.epochs}", file=sys.stderr)
+    if ctx.is_main and start_epoch < config.epochs:
+        (out / METRICS_NAME).unlink(missing_ok=True)  # a stale record must not outlive a new run
+
+    progress = ctx.is_main and (sys.stderr.isatty() if runtime.progress is None else runtime.progress)
+    session_start = time.perf_counter()
+    for epoch in range(start_epoch, config.epochs):
+        epoch_start = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        set_epoch(train_loader, config.seed, epoch)
+        train_loss, train_acc = train_one_epoch(
+            train_model, train_loader, optimizer, scheduler, scaler, config, ctx, epoch, progress
+        )
+        test_acc = evaluate_accuracy(model, test_loader, config, ctx)[1] if ctx.is_main else float("nan")
+        history.append(
+            {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc, "test_acc": test_acc,
+             "lr": lr, "seconds": time.perf_counter() - epoch_start}
+        )
+        seconds = prior_seconds + time.perf_counter() - session_start
+        if ctx.is_main:
+            save_checkpoint(out / CHECKPOINT_NAME, _checkpoint_state(model, optimizer, scheduler, scaler, config, epoch + 1, history, seconds))
+            write_log(out, history)
+        if ctx.world_size > 1:
+            dist.barrier()
+        if after_epoch is not None:
+            after_epoch(epoch + 1)
+
+    record = None
+    if ctx.is_main:
+        record = measure_record(model, data, config, ctx, runtime, wall_time_s=0.0)
+        # Earlier sessions' training time plus all of this session (setup, training, final evaluation).
+        record["wall_time_s"] = prior_seconds + time.perf_counter() - started
+        write_record(out, record)
+    if ctx.world_size > 1:
+        dist.barrier()
+    return record
+
+
+def evaluate_checkpoint(path: Path, runtime: RuntimeOptions, *, data: DataBundle | None = None) -> dict:
+    """Recompute a run's ``metrics.json`` from its checkpoint (written to ``runtime.out``)."""
+    started = time.perf_counter()
+    state = load_checkpoint(Path(path))
+    config = TrainConfig.from_dict(state["config"])
+    ctx = _prepare_process(runtime, config.seed)
+    data = data or load_data(config, runtime)
+    model = build_model(config, data).to(ctx.device)
+    model.load_state_dict(state["model"])
+    if state["epoch"] < config.epochs:
+        print(f"warning: {path} holds epoch {state['epoch']} of {config.epochs}; evaluating it as is", file=sys.stderr)
+    record = None
+    if ctx.is_main:
+        record = measure_record(model, data, config, ctx, runtime, wall_time_s=0.0)
+        # Training time from the checkpoint plus this evaluation.
+        record["wall_time_s"] = float(state["train_seconds"]) + time.perf_counter() - started
+        write_record(Path(runtime.out), record)
+    return record
