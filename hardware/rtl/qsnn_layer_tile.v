@@ -44,7 +44,8 @@ module qsnn_layer_tile #(
     reg [ROWS*COLS*W-1:0] wmem [0:CHUNKS-1];
     reg [AW-1:0]          chunk;
 
-    wire last_chunk = (chunk == CHUNKS - 1);
+    localparam integer LAST_CHUNK = CHUNKS - 1;
+    wire last_chunk = (chunk == LAST_CHUNK[AW-1:0]);
     assign in_ready = 1'b1;
     assign in_first = (chunk == {AW{1'b0}});
 
@@ -70,7 +71,10 @@ module qsnn_layer_tile #(
         .out_valid(pe_valid), .out_step_last(pe_step_last), .psum(psum)
     );
 
+    // All neurons share one schedule: row 0's flags stand for the tile's.
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [ROWS-1:0] n_valid, n_last;
+    /* verilator lint_on UNUSEDSIGNAL */
     genvar r;
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_neuron

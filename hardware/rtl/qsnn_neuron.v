@@ -46,7 +46,11 @@ module qsnn_neuron #(
     reg [1:0] state;
 
     // Membrane reset at the start of a sample: IDLE reads V_RESET.
-    wire signed [ACC_W-1:0] v_rst  = V_RESET;
+    /* verilator lint_off WIDTHTRUNC */
+    /* verilator lint_off WIDTHEXPAND */
+    wire signed [ACC_W-1:0] v_rst  = V_RESET;  // sign-extended or truncated to ACC_W
+    /* verilator lint_on WIDTHEXPAND */
+    /* verilator lint_on WIDTHTRUNC */
     wire signed [ACC_W-1:0] v_prev = (state == IDLE) ? v_rst : membrane;
     wire signed [ACC_W-1:0] v_int  = (v_prev >>> LEAK_SHIFT) + psum;
 

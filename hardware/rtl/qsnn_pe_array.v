@@ -49,7 +49,7 @@ module qsnn_pe_array #(
                 row_sum = {ACC_W{1'b0}};
                 for (c = 0; c < COLS; c = c + 1) begin
                     if (W == 1)
-                        wv = {~weights[(r*COLS + c)*W], 1'b1};   // 1 -> +1, 0 -> -1
+                        wv = {{W{~weights[(r*COLS + c)*W]}}, 1'b1};  // 1 -> +1, 0 -> -1
                     else
                         wv = {weights[(r*COLS + c)*W + W - 1], weights[(r*COLS + c)*W +: W]};
                     sv      = {1'b0, spikes[c*S +: S]};

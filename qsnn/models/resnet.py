@@ -48,8 +48,14 @@ TINY_MIN_SIDE = 8
 
 
 # ---------------------------------------------------------------- shared blocks
+NEURON_OPTIONS = ("tau", "v_th", "v_reset", "reset", "surrogate_alpha")
+
+
 def make_lif(wst: WST, neuron_kw: dict, **override) -> MultiBitLIF:
     """The network's neuron: S-bit multi-bit LIF; ``neuron_kw`` are user options (tau, v_th, reset)."""
+    unknown = sorted(set(neuron_kw) - set(NEURON_OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown architecture option(s) {unknown}; the options are the neuron's: {', '.join(NEURON_OPTIONS)}")
     return MultiBitLIF(s_bits=wst.s_bits, **{**neuron_kw, **override})
 
 

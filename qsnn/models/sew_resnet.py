@@ -37,7 +37,6 @@ from qsnn.models.resnet import (
     IMAGENET,
     TINY,
     TINY_MIN_SIDE,
-    ConvBN,
     ConvBNLIF,
     StagedResNet,
     threshold_of,

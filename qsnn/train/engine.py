@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import random
 import sys
@@ -201,6 +200,14 @@ def to_steps(x: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------- loops
 
 
+def _finite_everywhere(loss: torch.Tensor, ctx: DistContext) -> bool:
+    """Whether the loss is finite on every rank (so all ranks stop together instead of hanging in DDP)."""
+    finite = torch.isfinite(loss.detach()).to(torch.int32)
+    if ctx.world_size > 1:
+        dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+    return bool(finite.item())
+
+
 def train_one_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, epoch, progress) -> tuple[float, float]:
     model.train()
     steps = batches_per_epoch(loader, config)
@@ -214,10 +221,10 @@ def train_one_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, ep
         with torch.autocast(ctx.device.type, dtype=torch.float16, enabled=ctx.amp):
             logits = model(x)
         loss = F.cross_entropy(logits.float(), y)
-        if not math.isfinite(loss.item()):
+        if not _finite_everywhere(loss, ctx):
             bar.close()
             raise NonFiniteLossError(
-                f"the training loss became {loss.item()} at epoch {epoch + 1}, step {step + 1} "
+                f"the training loss became {loss.item()} (on this or another rank) at epoch {epoch + 1}, step {step + 1} "
                 f"(lr {optimizer.param_groups[0]['lr']:.3g}); no metrics.json was written. "
                 f"Try a lower learning rate, e.g. --lr {config.lr / 10:g}."
             )

@@ -1,0 +1,131 @@
+"""``qsnn report ...``: validate a workflow config, expand it into a plan, compute full-scale
+costs, build ``experiments.csv`` and the reproduction report. The Snakemake rules call these."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="workflow config, experiments.csv and the reproduction report")
+    rsub = p.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+
+    v = rsub.add_parser("validate-config", help="validate workflow config files (merged in order) and print the plan size")
+    v.add_argument("configs", nargs="+", type=Path, help="YAML files, later ones override earlier ones (like --configfile)")
+    v.set_defaults(func=run_validate)
+
+    pl = rsub.add_parser("plan", help="expand a config into results/summary/plan.json (table rows, runs)")
+    src = pl.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", type=Path, nargs="+", help="YAML config files, merged in order")
+    src.add_argument("--config-json", help="the resolved config as JSON (what Snakemake passes)")
+    pl.add_argument("--out", type=Path, required=True)
+    pl.set_defaults(func=run_plan)
+
+    c = rsub.add_parser("costs", help="full-scale Params/SOPs/S-ACE for every (arch, dataset, W/S/T) of a plan")
+    c.add_argument("--plan", type=Path, required=True)
+    c.add_argument("--out", type=Path, required=True)
+    c.set_defaults(func=run_costs)
+
+    s = rsub.add_parser("summarize", help="build results/summary/experiments.csv (or one table's / figure's subset)")
+    s.add_argument("--plan", type=Path, required=True)
+    s.add_argument("--costs", type=Path, required=True)
+    s.add_argument("--runs", type=Path, default=Path("results/runs"))
+    s.add_argument("--hardware", type=Path, default=Path("results/hardware"))
+    s.add_argument("--paper-dir", type=Path, default=Path("data/paper"))
+    s.add_argument("--select", default="all", help="all | table1..table5 | fig1..fig6")
+    s.add_argument("--out", type=Path, required=True)
+    s.set_defaults(func=run_summarize)
+
+    r = rsub.add_parser("reproduction", help="write results/report/reproduction.md from experiments.csv")
+    r.add_argument("--experiments", type=Path, required=True)
+    r.add_argument("--paper-dir", type=Path, default=Path("data/paper"))
+    r.add_argument("--out", type=Path, required=True)
+    r.set_defaults(func=run_reproduction)
+
+
+def _merged_yaml(paths: list[Path]) -> dict:
+    import yaml
+
+    merged: dict = {}
+    for path in paths:
+        with open(path) as fh:
+            _deep_update(merged, yaml.safe_load(fh) or {})
+    return merged
+
+
+def _deep_update(base: dict, new: dict) -> None:
+    """Merge like Snakemake's --configfile: nested mappings merge, everything else replaces."""
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_update(base[key], value)
+        else:
+            base[key] = value
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_validate(args) -> int:
+    from qsnn.experiments import expand, load_config
+
+    plan = expand(load_config(_merged_yaml(args.configs)))
+    print(f"OK: profile {plan.profile}, {len(plan.entries)} entries, {len(plan.runs)} training runs")
+    return 0
+
+
+def run_plan(args) -> int:
+    from qsnn.experiments import plan_from_config
+
+    raw = json.loads(args.config_json) if args.config_json else _merged_yaml(args.config)
+    plan = plan_from_config(raw)
+    doc = {"profile": plan.profile, "runs": [r.run_id for r in plan.runs], "entries": plan.to_records()}
+    write_text_atomic(args.out, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {args.out}: {len(plan.entries)} entries, {len(plan.runs)} runs")
+    return 0
+
+
+def run_costs(args) -> int:
+    from qsnn.report.summarize import load_plan, plan_costs, write_csv_atomic
+
+    costs = plan_costs(load_plan(args.plan))
+    write_csv_atomic(costs, args.out)
+    print(f"wrote {args.out}: {len(costs)} (arch, dataset, W/S/T) cost rows")
+    return 0
+
+
+def run_summarize(args) -> int:
+    import pandas as pd
+
+    from qsnn.report.summarize import load_plan, summarize, write_csv_atomic
+
+    frame = summarize(load_plan(args.plan), pd.read_csv(args.costs), args.runs, args.hardware, args.paper_dir, args.select)
+    write_csv_atomic(frame, args.out)
+    print(f"wrote {args.out}: {len(frame)} rows ({args.select})")
+    return 0
+
+
+def run_reproduction(args) -> int:
+    import pandas as pd
+
+    from qsnn.report.reproduction import build_report
+
+    frame = pd.read_csv(args.experiments, keep_default_na=True, dtype={"ns_ace_kind": str, "hw_kind": str})
+    frame[["method", "group", "ns_ace_kind", "hw_kind", "dataset", "trained_arch", "figures", "run_id", "arch"]] = (
+        frame[["method", "group", "ns_ace_kind", "hw_kind", "dataset", "trained_arch", "figures", "run_id", "arch"]].fillna("")
+    )
+    write_text_atomic(args.out, build_report(frame, args.paper_dir))
+    print(f"wrote {args.out}")
+    return 0

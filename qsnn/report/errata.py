@@ -1,0 +1,135 @@
+"""The paper's internal inconsistencies, found from the data rather than listed by hand.
+
+Checks:
+- a printed Bit Budget that is not W*S*T (e.g. Table 4's 8/2/3 under budget 64: it is 48);
+- a cost cell (Params, SOPs, S-ACE) more than 2 % from our exact full-scale count, with the
+  likeliest explanation: the printed Params equal those of another W (Table 1's Spikformer-8-512
+  4/2/1 prints the W=2 value), or of another architecture printed in the same table (Table 5's
+  4.15 M, Spikformer-4-256's count, printed for Spikformer-2-384 and 4-384 too);
+- the same experiment (architecture, W/S/T, dataset) printed with different values in two tables.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+TOLERANCE = 0.02
+POWERS_OF_TWO_W = (1, 2, 4, 8, 16)
+COST_CELLS = {"params_M": "Params (M)", "sops_G": "SOPs (G)", "s_ace_G": "S-ACE (G)"}
+
+
+@dataclass(frozen=True)
+class Erratum:
+    table: int
+    row: int
+    column: str
+    published: str
+    ours: str
+    explanation: str
+    kind: str = "inconsistency"  # "inconsistency" (the paper contradicts itself) | "deviation" (only ours differs)
+
+
+def _f(value) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+def _close(a: float, b: float, tol: float = TOLERANCE) -> bool:
+    return b != 0 and abs(a / b - 1.0) <= tol
+
+
+def bit_budget_errata(paper_tables: dict[int, pd.DataFrame]) -> list[Erratum]:
+    found = []
+    for n, frame in sorted(paper_tables.items()):
+        if "bit_budget" not in frame.columns:
+            continue
+        for row, rec in frame.iterrows():
+            printed = _f(rec["bit_budget"])
+            product = int(rec["w_bits"]) * int(rec["s_bits"]) * int(rec["T"])
+            if printed is not None and int(printed) != product:
+                found.append(Erratum(n, int(row), "Bit Budget", f"{printed:g}", str(product),
+                                     f"W/S/T = {rec['w_bits']}/{rec['s_bits']}/{rec['T']} gives W*S*T = {product}, "
+                                     f"but the row is printed under bit budget {printed:g}"))
+    return found
+
+
+def _explain_params(rec: dict, peers: pd.DataFrame) -> str | None:
+    """Which (architecture, W) has the printed Params? Params scale with W (paper units: 16-bit words)."""
+    ours, printed, w = rec["params_M"], rec["paper_params_M"], int(rec["w_bits"])
+    per_bit = {rec["arch"]: ours / w}
+    for other in peers[peers["params_M"].notna()].to_dict(orient="records"):
+        per_bit.setdefault(other["arch"], float(other["params_M"]) / int(other["w_bits"]))
+    candidates = [(rec["arch"], w_alt) for w_alt in POWERS_OF_TWO_W if w_alt != w]
+    candidates += [(arch, w) for arch in per_bit if arch != rec["arch"]]
+    candidates += [(arch, w_alt) for arch in per_bit if arch != rec["arch"] for w_alt in POWERS_OF_TWO_W if w_alt != w]
+    for arch, w_alt in candidates:
+        value = per_bit[arch] * w_alt
+        if _close(printed, value):
+            who = "this model's" if arch == rec["arch"] else f"{arch}'s"
+            return f"the printed value is {who} Params at W={w_alt} ({value:.4g} M), not {rec['arch']} at the printed W={w} ({ours:.4g} M)"
+    return None
+
+
+def _explain_ops(rec: dict, column: str) -> str | None:
+    ours, printed = rec[column], rec["paper_" + column]
+    ratio = printed / ours
+    w, s, t = int(rec["w_bits"]), int(rec["s_bits"]), int(rec["T"])
+    if column == "s_ace_G":
+        for w_alt in POWERS_OF_TWO_W:
+            if w_alt != w and _close(ratio * w, w_alt):
+                return f"printed/ours = {ratio:.3f}: the printed S-ACE is this model's at W={w_alt}"
+    for st_alt in (1, 2, 3, 4, 8, 16, 32, 64):
+        if st_alt != s * t and _close(ratio * s * t, st_alt):
+            return f"printed/ours = {ratio:.3f}: the printed value fits S*T = {st_alt}, not {s}*{t} = {s * t}"
+    return None
+
+
+def cost_errata(experiments: pd.DataFrame) -> list[Erratum]:
+    """Cost cells off by more than 2 %, one per printed cell (first paper dataset of the row)."""
+    rows = experiments[experiments["table"].notna() & (experiments["table"].astype(str) != "")]
+    rows = rows.drop_duplicates(["table", "row"])
+    found = []
+    for rec in rows.to_dict(orient="records"):
+        for column, label in COST_CELLS.items():
+            ours, printed = _f(rec.get(column)), _f(rec.get("paper_" + column))
+            if ours is None or printed is None or _close(ours, printed):
+                continue
+            rec = {**rec, column: ours, "paper_" + column: printed}
+            why = _explain_params(rec, rows) if column == "params_M" else _explain_ops(rec, column)
+            kind = "inconsistency" if why else "deviation"
+            why = why or (f"printed/ours = {printed / ours:.3f}; no other W, S*T or architecture of the paper explains it: "
+                          "a counting convention the paper does not state (ours: qsnn.metrics.cost, `qsnn paper-costs`)")
+            found.append(Erratum(int(float(rec["table"])), int(float(rec["row"])), label, f"{printed:g}", f"{ours:.4g}",
+                                 f"{rec['arch']} {rec['w_bits']}/{rec['s_bits']}/{rec['T']}: off by "
+                                 f"{100 * (ours / printed - 1):+.1f} %; {why}", kind))
+    return found
+
+
+def cross_table_errata(experiments: pd.DataFrame) -> list[Erratum]:
+    """The same experiment printed with different values in two tables (e.g. Tables 2 and 5)."""
+    rows = experiments[experiments["table"].notna() & (experiments["table"].astype(str) != "")]
+    found = []
+    key = ["arch", "paper_dataset", "w_bits", "s_bits", "T"]
+    for _, group in rows.groupby(key):
+        if group["table"].nunique() < 2:
+            continue
+        for column in ("paper_params_M", "paper_sops_G", "paper_s_ace_G", "paper_acc"):
+            values = group[["table", "row", column]].dropna()
+            if values[column].nunique() > 1:
+                first = values.iloc[0]
+                for other in values.iloc[1:].itertuples():
+                    if getattr(other, column) != first[column]:
+                        found.append(Erratum(int(float(other.table)), int(float(other.row)), column.removeprefix("paper_"),
+                                             f"{getattr(other, column):g}", f"Table {int(float(first['table']))}: {first[column]:g}",
+                                             "the same experiment is printed with a different value in another table"))
+    return found
+
+
+def find_errata(experiments: pd.DataFrame, paper_tables: dict[int, pd.DataFrame]) -> list[Erratum]:
+    return bit_budget_errata(paper_tables) + cost_errata(experiments) + cross_table_errata(experiments)

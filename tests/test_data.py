@@ -1,0 +1,276 @@
+"""Dataset registry: names, manifests, errors, CIFAR (end to end from a local server), digits,
+the tonic frame pipeline and the ``qsnn data`` CLI."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import pickle
+import tarfile
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+import qsnn.data.registry as registry
+from qsnn.cli import main as cli_main
+from qsnn.data import (
+    DatasetNotFoundError,
+    UnknownDatasetError,
+    build,
+    dataset_info,
+    list_datasets,
+    prepare,
+)
+from qsnn.data.neuromorphic import EventFrames, frame_transform, per_class_split
+from qsnn.data.static import CIFAR_STATS
+
+NAMES = ["cifar10", "cifar100", "imagenet", "cifar10-dvs", "dvs-gesture", "n-caltech101", "digits", "digits-dvs"]
+
+
+# --------------------------------------------------------------------------- registry
+def test_registry_names_and_infos():
+    assert list_datasets() == NAMES
+    assert dataset_info("cifar100").input_shape == (3, 32, 32) and dataset_info("cifar100").num_classes == 100
+    assert dataset_info("imagenet").input_shape == (3, 224, 224)
+    for name in ("cifar10-dvs", "dvs-gesture", "n-caltech101"):
+        info = dataset_info(name)
+        assert info.kind == "neuromorphic" and info.input_shape == (2, 48, 48) and info.stand_in is None
+    assert dataset_info("digits").stand_in and dataset_info("digits-dvs").stand_in
+
+
+@pytest.mark.parametrize("call", [lambda: dataset_info("mnist"), lambda: build("mnist", "train", 1),
+                                  lambda: prepare("mnist")])
+def test_unknown_name_lists_known_ones(call):
+    with pytest.raises(UnknownDatasetError) as err:
+        call()
+    assert isinstance(err.value, ValueError)
+    assert all(name in str(err.value) for name in NAMES)
+
+
+def test_bad_split_and_T_are_rejected():
+    with pytest.raises(ValueError, match="split"):
+        build("digits", "val", 1)
+    with pytest.raises(ValueError, match="T must be"):
+        build("digits-dvs", "train", 0)
+
+
+def test_manifests_name_sources_checksums_and_licences():
+    cifar10, cifar100 = registry.load_manifest("cifar10"), registry.load_manifest("cifar100")
+    assert cifar10.files[0].md5 == "c58f30108f718f92721af3b95e74349a"
+    assert cifar10.files[0].url == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    assert cifar100.files[0].md5 == "eb9058c3a382ffc7106e4002c42a8d85"
+    for name in NAMES:
+        manifest = registry.load_manifest(name)
+        assert manifest.license and manifest.homepage
+        for spec in manifest.files:
+            assert spec.url.startswith("https://") and (spec.md5 or spec.sha256)
+
+
+def test_missing_cifar_without_download_names_the_url(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as err:
+        build("cifar10", "train", 1, root=tmp_path)
+    assert "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in str(err.value)
+    assert "qsnn data prepare cifar10" in str(err.value)
+    assert not any(tmp_path.iterdir())
+
+
+def test_missing_imagenet_explains_the_layout(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as err:
+        build("imagenet", "train", 1, root=tmp_path)
+    message = str(err.value)
+    assert "imagenet/{train,val}/<wnid>/*.JPEG" in message and str(tmp_path / "imagenet") in message
+    with pytest.raises(DatasetNotFoundError):
+        prepare("imagenet", tmp_path)
+
+
+def test_imagenet_without_torchvision_names_the_extra(tmp_path):
+    pytest.importorskip("PIL")
+    for split in ("train", "val"):
+        (tmp_path / "imagenet" / split / "n01440764").mkdir(parents=True)
+        (tmp_path / "imagenet" / split / "n01440764" / "a.JPEG").write_bytes(b"")
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"qsnn\[imagenet\]"):
+            build("imagenet", "train", 1, root=tmp_path)
+    else:
+        assert len(build("imagenet", "test", 1, root=tmp_path)) == 1
+
+
+# --------------------------------------------------------------------------- CIFAR end to end
+def fake_cifar_archive(name: str, n: int = 6) -> tuple[bytes, np.ndarray]:
+    """A tiny archive with the official layout and pickle format; returns it and the test images."""
+    rng = np.random.default_rng(1)
+    folder, batches, key = (("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "labels")
+                            if name == "cifar10" else ("cifar-100-python", ["train", "test"], "fine_labels"))
+    buf, test_images = io.BytesIO(), None
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for batch in batches:
+            data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
+            if batch in ("test_batch", "test"):
+                test_images = data.reshape(n, 3, 32, 32)
+            blob = pickle.dumps({"data": data, key: list(range(n))})
+            info = tarfile.TarInfo(f"{folder}/{batch}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+    return buf.getvalue(), test_images
+
+
+@pytest.fixture
+def local_manifests(tmp_path, monkeypatch):
+    """Serve fake CIFAR archives on 127.0.0.1 and point copies of the real manifests at them."""
+    served = tmp_path / "served"
+    served.mkdir()
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    watchdog = threading.Timer(60, httpd.shutdown)  # the server stops itself even if a test hangs
+    watchdog.daemon = True
+    watchdog.start()
+    test_images = {}
+    for name in ("cifar10", "cifar100"):
+        archive, test_images[name] = fake_cifar_archive(name)
+        raw = yaml.safe_load((registry.MANIFEST_DIR / f"{name}.yaml").read_text())
+        entry = raw["files"][0]
+        (served / entry["filename"]).write_bytes(archive)
+        entry.update(url=f"http://127.0.0.1:{httpd.server_address[1]}/{entry['filename']}",
+                     md5=hashlib.md5(archive).hexdigest(), size_bytes=len(archive))
+        (manifests / f"{name}.yaml").write_text(yaml.safe_dump(raw))
+    for other in set(NAMES) - {"cifar10", "cifar100"}:
+        (manifests / f"{other}.yaml").write_text((registry.MANIFEST_DIR / f"{other}.yaml").read_text())
+    monkeypatch.setattr(registry, "MANIFEST_DIR", manifests)
+    registry.load_manifest.cache_clear()
+    try:
+        yield test_images
+    finally:
+        registry.load_manifest.cache_clear()
+        watchdog.cancel()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("name", ["cifar10", "cifar100"])
+def test_cifar_downloads_and_loads_with_standard_preprocessing(local_manifests, tmp_path, name):
+    root = tmp_path / "data"
+    torch.manual_seed(0)
+    train = build(name, "train", 4, root=root, download=True)
+    test = build(name, "test", 4, root=root)  # already prepared: no download needed
+    assert len(train) == (30 if name == "cifar10" else 6) and len(test) == 6
+    mean, std = (torch.tensor(v).view(3, 1, 1) for v in CIFAR_STATS[name])
+    expected = (torch.from_numpy(local_manifests[name][2]).float() / 255 - mean) / std
+    x, y = test[2]
+    assert x.shape == (3, 32, 32) and y == 2 and torch.allclose(x, expected)  # normalisation only
+    assert torch.equal(test[2][0], x)
+    draws = torch.stack([train[0][0] for _ in range(12)])
+    assert draws.shape == (12, 3, 32, 32) and not all(torch.equal(d, draws[0]) for d in draws)  # crop/flip
+    assert registry.is_prepared(name, root)
+
+
+# --------------------------------------------------------------------------- digits
+def test_digits_split_shapes_and_normalisation():
+    train, test = build("digits", "train", 1), build("digits", "test", 1)
+    assert (len(train), len(test)) == (1437, 360)
+    x, y = train[0]
+    assert x.shape == (1, 8, 8) and x.dtype == torch.float32 and 0 <= y <= 9
+    stacked = train.images
+    assert abs(float(stacked.mean())) < 1e-4 and abs(float(stacked.std()) - 1) < 1e-2
+    counts = np.bincount(test.labels.numpy(), minlength=10)
+    assert counts.min() >= 35 and counts.max() <= 37  # stratified
+    assert torch.equal(build("digits", "test", 1)[7][0], test[7][0])  # fixed split
+
+
+# --------------------------------------------------------------------------- tonic frames
+def synthetic_stream(n=2000, size=128, seed=0):
+    from tonic.io import make_structured_array
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.integers(0, 1_000_000, n))
+    return make_structured_array(rng.integers(0, size, n), rng.integers(0, size, n), t, rng.integers(0, 2, n).astype(bool))
+
+
+@pytest.mark.parametrize("T", [1, 3, 16])
+def test_frames_resize_to_48_and_keep_every_event(T):
+    events = synthetic_stream()
+    frames = frame_transform((128, 128, 2), T)(events)
+    assert frames.shape == (T, 2, 48, 48) and frames.dtype == np.float32
+    assert frames.sum() == len(events)  # tonic's n_time_bins would drop the last events
+    single = frame_transform((128, 128, 2), 1)(events)
+    assert np.array_equal(frames.sum(0), single[0])
+
+
+def test_event_frames_bin_by_time():
+    from tonic.io import make_structured_array
+
+    events = make_structured_array(np.array([0, 1, 2, 3]), np.array([0, 0, 0, 0]), np.array([0, 10, 50, 99]),
+                                   np.array([1, 1, 0, 1], dtype=bool))
+    frames = EventFrames((4, 1, 2), T=2)(events)
+    assert frames[0, 1, 0].tolist() == [1, 1, 0, 0] and frames[1, 0, 0].tolist() == [0, 0, 1, 0]
+    assert frames[1, 1, 0].tolist() == [0, 0, 0, 1]
+    assert EventFrames((4, 1, 2), T=3)(events[:0]).shape == (3, 2, 1, 4)
+
+
+def test_per_class_split_is_fixed_9_to_1_and_disjoint():
+    labels = np.repeat(np.arange(3), [10, 20, 31])
+    train, test = per_class_split(labels, "train"), per_class_split(labels, "test")
+    assert len(set(train) & set(test)) == 0 and len(train) + len(test) == len(labels)
+    assert np.bincount(labels[test]).tolist() == [1, 2, 3]
+    assert np.array_equal(per_class_split(labels, "train"), train)
+
+
+def test_dvs_gesture_through_tonic_from_a_prepared_folder(tmp_path):
+    """A miniature DVSGesture folder in tonic's layout (the real one is 2.4 GB)."""
+    from qsnn.data.download import write_marker
+
+    base = tmp_path / "dvs-gesture" / "DVSGesture"
+    rng = np.random.default_rng(0)
+    for split, folder in (("train", "ibmGestureTrain"), ("test", "ibmGestureTest")):
+        for user in range(10):
+            d = base / folder / f"user{user + 1:02d}_fluorescent"
+            d.mkdir(parents=True)
+            for label in range(11):  # tonic's layout: one .npy of [x, y, p, t(ms)] rows per gesture
+                n = 50
+                rows = np.stack([rng.integers(0, 128, n), rng.integers(0, 128, n), rng.integers(0, 2, n),
+                                 np.sort(rng.integers(0, 6000, n))], 1)
+                np.save(d / f"{label}.npy", rows)
+    for spec in registry.load_manifest("dvs-gesture").files:
+        (base / spec.filename).write_bytes(b"placeholder")  # tonic checks the archive is present
+        write_marker(base / spec.marker_name(), "test\n")
+    ds = build("dvs-gesture", "train", 4, root=tmp_path)
+    assert len(ds) == 110 and len(build("dvs-gesture", "test", 4, root=tmp_path)) == 110
+    x, y = ds[0]
+    assert x.shape == (4, 2, 48, 48) and x.dtype == torch.float32 and float(x.sum()) == 50 and 0 <= y <= 10
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_list_and_prepare(tmp_path, capsys):
+    assert cli_main(["data", "list", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in NAMES) and "not prepared" in out
+    assert cli_main(["data", "prepare", "cifar10", "--root", str(tmp_path), "--no-download"]) == 2
+    assert "cifar-10-python.tar.gz" in capsys.readouterr().err
+    assert cli_main(["data", "prepare", "nope"]) == 2
+    assert "known datasets" in capsys.readouterr().err
+
+
+def test_prepared_marker_but_missing_files_fails_before_tonic_downloads(tmp_path, monkeypatch):
+    from qsnn.data.download import write_marker
+
+    base = tmp_path / "dvs-gesture" / "DVSGesture"
+    base.mkdir(parents=True)
+    for spec in registry.load_manifest("dvs-gesture").files:
+        write_marker(base / spec.marker_name(), "test\n")
+    import tonic.dataset
+
+    monkeypatch.setattr(tonic.dataset.Dataset, "download", lambda self: pytest.fail("tonic tried to download"))
+    with pytest.raises(DatasetNotFoundError, match="expected at least 100 .npy"):
+        build("dvs-gesture", "test", 2, root=tmp_path)

@@ -1,0 +1,25 @@
+# Full-scale costs (Params, SOPs, S-ACE): exact, from the models themselves, no training.
+
+
+rule paper_costs:
+    output:
+        "results/costs/paper_costs.csv",
+    conda:
+        CONDA_ENV
+    log:
+        "logs/costs/paper_costs.log",
+    shell:
+        "qsnn paper-costs --out {output} > {log} 2>&1"
+
+
+rule plan_costs:
+    input:
+        "results/summary/plan.json",
+    output:
+        "results/costs/plan_costs.csv",
+    conda:
+        CONDA_ENV
+    log:
+        "logs/costs/plan_costs.log",
+    shell:
+        "qsnn report costs --plan {input} --out {output} > {log} 2>&1"

@@ -1,0 +1,21 @@
+# The reproduction report: every table cell, published vs ours, delta and kind, plus errata.
+
+
+rule reproduction_report:
+    input:
+        experiments="results/summary/experiments.csv",
+    output:
+        report(
+            "results/report/reproduction.md",
+            caption="../report/reproduction.rst",
+            category="Reproduction",
+        ),
+    conda:
+        CONDA_ENV
+    log:
+        "logs/report/reproduction.log",
+    params:
+        paper_dir=config["paper_dir"],
+    shell:
+        "qsnn report reproduction --experiments {input.experiments} --paper-dir {params.paper_dir}"
+        " --out {output} > {log} 2>&1"

@@ -1,0 +1,54 @@
+# The experiment plan and results/summary/experiments.csv, which figures, tables and the
+# report read. Per-table and per-figure subsets let `snakemake results/figures/fig4.pdf`
+# train only the runs Fig. 4 plots.
+
+
+rule plan:
+    input:
+        expand("{paper_dir}/table{n}.csv", paper_dir=config["paper_dir"], n=TABLES),
+    output:
+        "results/summary/plan.json",
+    conda:
+        CONDA_ENV
+    log:
+        "logs/summary/plan.log",
+    params:
+        config=CONFIG_JSON,
+    shell:
+        "qsnn report plan --config-json {params.config:q} --out {output} > {log} 2>&1"
+
+
+rule summarize:
+    input:
+        unpack(summary_inputs),
+    output:
+        report(
+            "results/summary/experiments.csv",
+            caption="../report/experiments.rst",
+            category="Summary",
+        ),
+    conda:
+        CONDA_ENV
+    log:
+        "logs/summary/experiments.log",
+    params:
+        paper_dir=config["paper_dir"],
+    shell:
+        "qsnn report summarize --plan {input.plan} --costs {input.costs} --runs results/runs"
+        " --hardware results/hardware --paper-dir {params.paper_dir} --select all --out {output} > {log} 2>&1"
+
+
+rule summarize_selection:
+    input:
+        unpack(summary_inputs),
+    output:
+        "results/summary/subsets/{selection}.csv",
+    conda:
+        CONDA_ENV
+    log:
+        "logs/summary/{selection}.log",
+    params:
+        paper_dir=config["paper_dir"],
+    shell:
+        "qsnn report summarize --plan {input.plan} --costs {input.costs} --runs results/runs"
+        " --hardware results/hardware --paper-dir {params.paper_dir} --select {wildcards.selection} --out {output} > {log} 2>&1"
