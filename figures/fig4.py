@@ -36,10 +36,21 @@ def select_rows(df: pd.DataFrame) -> pd.DataFrame:
     arch = rows["arch"] if "arch" in rows.columns else rows["arch_label"]
     # Table 2 repeats Table 5's quantized rows: one point per (dataset, method kind, arch, W/S/T).
     rows["key_arch"] = arch.fillna(rows["arch_label"]).astype(str)
+    rows["label_method"] = name_unnamed_cited(rows)
     rows["key_method"] = rows["label_method"].where(rows["cited"], "")
     rows = rows.sort_values(["table", "row"], ascending=[False, True])  # prefer Table 5's names
     rows = rows.drop_duplicates(["paper_dataset", "cited", "key_method", "key_arch", "w_bits", "s_bits", "T"])
     return rows
+
+
+def name_unnamed_cited(rows: pd.DataFrame) -> pd.Series:
+    """Table 2 prints its cited baseline without a name; take the name Table 5 gives the same row."""
+    key = ["paper_dataset", "key_arch", "w_bits", "s_bits", "T"]
+    named = rows[rows["cited"] & (rows["label_method"] != "")].drop_duplicates(key).set_index(key)["label_method"]
+    names = rows["label_method"].copy()
+    for idx, rec in rows[rows["cited"] & (rows["label_method"] == "")].iterrows():
+        names[idx] = named.get(tuple(rec[k] for k in key), "baseline")
+    return names
 
 
 def series_label(method: str, cited: bool, profile: str) -> str:
@@ -61,8 +72,18 @@ def draw_dataset(ax, rows: pd.DataFrame, dataset: str, colours: dict, profile: s
     ax.set_title(common.dataset_label(dataset))
     if rows.empty:
         ax.text(0.5, 0.5, "no rows with S-ACE and accuracy", transform=ax.transAxes, ha="center")
-    else:
-        ax.legend(loc="lower right", markerscale=0.5)
+
+
+def add_legend(fig, axes) -> None:
+    """One legend for both panels, below them, with equal marker sizes (bubble size = params)."""
+    entries = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        legend = fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncols=3)
+        for handle in legend.legend_handles:
+            handle.set_sizes([30.0])
 
 
 def make_figure(args: common.FigureArgs):
@@ -71,13 +92,14 @@ def make_figure(args: common.FigureArgs):
     plotted = rows[rows["s_ace_G"].map(common.finite) & rows["accuracy"].map(common.finite)]
     dropped = len(rows) - len(plotted)
     colours = {m: f"C{i % 10}" for i, m in enumerate(sorted(rows["label_method"].unique()))}
-    fig, axes = plt.subplots(1, len(DATASETS), figsize=(7.5, 4.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(DATASETS), figsize=(7.5, 5.0), squeeze=False)
     for ax, dataset in zip(axes[0], DATASETS):
         draw_dataset(ax, plotted[plotted["paper_dataset"] == dataset], dataset, colours, args.profile)
+    add_legend(fig, axes[0])
     omitted = f"; {dropped} row(s) without S-ACE or accuracy omitted" if dropped else ""
     common.set_title(fig, 
         "Fig. 4: accuracy vs S-ACE (log) on CIFAR10/100, bubble area ~ params (M)\n"
-        f"ours: {common.provenance_of(plotted, args.profile)}{common.stand_in_note(args.profile)}\n"
+        f"ours: {common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}\n"
         f"hollow squares (cited): published accuracies on the real datasets{omitted}")
     return fig
 

@@ -94,7 +94,10 @@ class Entry:
 
     @property
     def status(self) -> str:
-        return "trained" if self.run is not None else "cited"
+        """Planned status; ``experiments.csv`` turns ``trained`` into ``missing`` until metrics.json exists."""
+        if self.run is not None:
+            return "trained"
+        return "cited" if self.source == "cited" else "missing"
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ FIGURE_CAPTIONS = {
     6: "Fig. 6 of the paper: firing rates of different layers for different allocations between spike "
        "patterns and time steps.",
 }
+# Cost / hardware cells each table prints (for the "--" note).
+PRINTED_FIELDS = {1: ("params", "sops", "s_ace", "ns_ace"), 2: ("params", "s_ace"), 3: (), 4: ("hw",), 5: ("params", "s_ace")}
 LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
     "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
@@ -163,6 +165,7 @@ class Row:
     acc: dict[str, Cell]
     hw: Cell = field(default_factory=Cell)
     device: str = ""
+    printed_datasets: tuple[str, ...] = ()
     first_in_group: bool = False
     new_budget: bool = False
 
@@ -264,7 +267,8 @@ def hardware_cell(rec: dict, accel_rec: dict, uses_latency: bool) -> Cell:
     return Cell(fmt2(value), modelled=kind != "measured")
 
 
-def build_row(recs: list[dict], datasets: tuple[str, ...], profile: str, accel, uses_latency: bool) -> Row:
+def build_row(recs: list[dict], table: int, profile: str, accel, uses_latency: bool) -> Row:
+    datasets = TABLE_DATASETS[table]
     by_dataset = {r["paper_dataset"]: r for r in recs}
     first = next((by_dataset[d] for d in datasets if d in by_dataset), recs[0])
     accel_rec = accelerator_match(accel, first)
@@ -276,6 +280,8 @@ def build_row(recs: list[dict], datasets: tuple[str, ...], profile: str, accel, 
         ns_ace=ns_ace_cell(first),
         acc={d: accuracy_cell(by_dataset[d], profile) if d in by_dataset else Cell() for d in datasets},
         hw=hardware_cell(first, accel_rec, uses_latency), device=text(accel_rec.get("device")),
+        # Table 4 prints one accuracy column per block (its own dataset); the others print all.
+        printed_datasets=(first["paper_dataset"],) if table == 4 else datasets,
     )
 
 
@@ -300,7 +306,7 @@ def group_rows(df: pd.DataFrame, table: int, profile: str, accel) -> list[Group]
         recs = recs.to_dict(orient="records")
         name = text(recs[0].get("group")) or text(recs[0].get("method"))
         uses_latency = table == 4 and recs[0]["paper_dataset"] in ("cifar10-dvs", "dvs-gesture", "n-caltech101")
-        row = build_row(recs, datasets, profile, accel, uses_latency)
+        row = build_row(recs, table, profile, accel, uses_latency)
         if not groups or groups[-1].name != name:
             groups.append(Group(name, [], uses_latency))
             row.first_in_group = True
@@ -314,12 +320,18 @@ def group_rows(df: pd.DataFrame, table: int, profile: str, accel) -> list[Group]
     return groups
 
 
+def printed_text(row: Row, table: int) -> list[str]:
+    values = [getattr(row, f) for f in PRINTED_FIELDS[table]]
+    values += [row.acc[d] for d in row.printed_datasets]
+    return [v.text if isinstance(v, Cell) else v for v in values]
+
+
 def provenance(df: pd.DataFrame, profile: str) -> str:
     ours = df[(df["source"] != "cited") & df["dataset"].notna()]
     pairs = sorted({(text(p), text(d)) for p, d in zip(ours["paper_dataset"], ours["dataset"])})
     parts = [DATASET_LABELS.get(p, p) if d in ("", p) else f"{DATASET_LABELS.get(d, d)} stand-in for {DATASET_LABELS.get(p, p)}"
              for p, d in pairs]
-    return f"{profile} profile" + (": " + ", ".join(parts) if parts else "")
+    return ", ".join(parts) if parts else "no trained rows"
 
 
 def table_context(df: pd.DataFrame, table: int, profile: str, accel: pd.DataFrame | None = None) -> dict:
@@ -341,8 +353,8 @@ def table_context(df: pd.DataFrame, table: int, profile: str, accel: pd.DataFram
         "has_cited": any(c.cited for c in cells), "has_stand_in": any(c.stand_in for c in cells),
         "has_estimated": any(c.estimated for c in cells), "has_modelled": any(c.modelled for c in cells),
         "has_measured": any(c.text != "--" and not c.modelled for c in (r.hw for r in rows)),
-        "has_missing": any(c.text == "--" and not r.source == "cited" for r in rows for c in r.acc.values()),
-        "costs_from": DATASET_LABELS[datasets[0]] if len(datasets) > 1 and table != 4 else "",
+        "has_missing": any(t == "--" for r in rows for t in printed_text(r, table)),
+        "costs_from": DATASET_LABELS[datasets[0]] if table in (2, 5) else "",
     }
 
 

@@ -59,6 +59,7 @@ def fixture_rows() -> list[dict]:
     for ds, acc in (("cifar10", 94.44), ("cifar100", 74.47)):
         rows.append(cited(5, 3, ds, "TET", "resnet-19", 16, 1, 4, acc, 12.63, 139.0))
         rows.append(cited(5, 8, ds, "Spikformer", "spikformer-4-384", 16, 1, 4, acc + 1, 4.15, 59.1))
+        rows.append(cited(2, 0, ds, "", "spikformer-4-384", 16, 1, 4, acc + 1, 4.15, 59.1))  # unnamed in Table 2
     for table, offset in ((5, 11), (2, 1)):
         for i, (w, s, t, acc) in enumerate(((1, 1, 1, 61.0), (1, 4, 1, 70.5), (4, 4, 1, 80.25))):
             for ds in ("cifar10", "cifar100"):
@@ -145,6 +146,8 @@ def all_texts(fig) -> str:
         texts += [t.get_text() for t in ax.get_xticklabels()]
         if ax.get_legend():
             texts += [t.get_text() for t in ax.get_legend().get_texts()]
+    for legend in fig.legends:
+        texts += [t.get_text() for t in legend.get_texts()]
     return "\n".join(texts)
 
 
@@ -225,8 +228,10 @@ def test_fig3_says_switching_activity_and_shows_r2(results):
 def test_fig4_marks_cited_rows_apart_from_ours(results):
     fig = figure_of("fig4", results)
     ax10 = fig.axes[0]
-    labels = [t.get_text() for t in ax10.get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "TET (cited)" in labels and "Spikformer (cited)" in labels
+    assert "baseline (cited)" not in labels  # Table 2's unnamed row takes Table 5's name, drawn once
+    assert len(next(c for c in ax10.collections if c.get_label() == "Spikformer (cited)").get_offsets()) == 1
     assert any(lbl.startswith("ours:") and "(cited)" not in lbl for lbl in labels)
     by_label = {c.get_label(): c for c in ax10.collections}
     cited_tet = by_label["TET (cited)"]

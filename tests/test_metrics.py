@@ -11,9 +11,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from qsnn.cli import main as qsnn_main
-from qsnn.layers import MultiStep, QConv2d, QLinear
+from qsnn.layers import QConv2d, QLinear
 from qsnn.metrics import (
-    PAPER_CONVENTION, STRICT_CONVENTION, ActivityRecorder, CountingConvention, cost_frame, cost_table, rebind_bits,
+    STRICT_CONVENTION, ActivityRecorder, CountingConvention, cost_frame, cost_table, rebind_bits,
     trace_layers,
 )
 from qsnn.models import create
@@ -148,6 +148,7 @@ def test_activity_recorder_rates_and_histograms():
     assert table["firing_rate"].iloc[0] == pytest.approx(expected)
     hist = table["hist"].iloc[0]
     assert len(hist) == 4 and sum(hist) == 2 * spikes.numel() and sum(hist[1:]) == 2 * int((spikes != 0).sum())
+    assert rec.neuron_records() == [{"layer": "lif", "s_bits": 2, "rate": table["firing_rate"].iloc[0], "hist": hist}]
     assert model.lif.record is False  # restored on exit
     ns = cost_table(model, firing_rates=rates).totals["ns_ace"]
     assert 0 < ns < cost_table(model).totals["s_ace"]

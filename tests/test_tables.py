@@ -188,6 +188,7 @@ def test_table4_hardware_numbers_are_labelled_modelled(experiments, hardware):
     assert r"343.90\textsuperscript{m}" in tex  # blank in experiments.csv, read from accelerator.csv
     assert r"49.50\textsuperscript{m}" in tex and "Latency (ms)" in tex
     assert "modelled (accelerator cycle model)" in tex and "xck26" in tex
+    assert "not available" not in tex  # every printed cell has a value
     without_hw = render.render_table(4, experiments, "quick", None)
     assert "343.90" not in without_hw and "--" in without_hw
 

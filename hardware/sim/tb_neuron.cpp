@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
     for (int drain = 0; drain < 4 && out.size() < 2 * total; ++drain) { sim.tick(); collect(); }
     const double dt = now_s() - t0;
     const uint64_t cycles = sim.cycle - c0;
+    sim.tick();  // two idle cycles close the waveform (not counted)
+    sim.tick();
     sim.finish(cov);
     if (out.size() != 2 * total) die("neuron produced " + std::to_string(out.size() / 2) + " of " + std::to_string(total) + " outputs");
     write_all(argv[2], out);

@@ -8,16 +8,25 @@ The RTL is checked bit-exact against these functions:
 * :func:`reference_pipeline`: three such layers chained, the levels of one
   layer being the input spikes of the next (same T);
 * :func:`layer_codes`: the integer weight codes of a trained ``QLinear`` /
-  ``QConv2d`` (flattened to ``[out, in]``).
+  ``QConv2d`` (flattened to ``[out, in]``);
+* :func:`real_layer`: a trained layer's codes plus the real spike levels that
+  entered it (forward hook), from :func:`load_model` (a ``qsnn train``
+  checkpoint) or :func:`quick_train` (a few seconds on sklearn digits).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import torch
+from torch import nn
 
 from qsnn.functional import lif_integer
-from qsnn.quant import weight_codes
+from qsnn.layers import SYNAPTIC_LAYERS, QConv2d, QLinear
+from qsnn.quant import initial_step, weight_codes
+from qsnn.wst import WST
 
 
 def reference_layer(
@@ -53,3 +62,156 @@ def layer_codes(layer: torch.nn.Module) -> np.ndarray:
     quantizer = layer.quantizer
     codes, _scale = weight_codes(layer.weight.detach(), quantizer.bits, quantizer.step.detach() if quantizer.step is not None else None)
     return codes.reshape(codes.shape[0], -1).numpy()
+
+
+# ----------------------------------------------------------------------------- real layers
+@dataclass
+class RealLayer:
+    """A trained layer's integer weights and the real spike levels that entered it."""
+
+    name: str
+    codes: np.ndarray        # [out, in] integer weight codes
+    spikes: np.ndarray       # [T, N, in] integer spike levels (N = samples x output positions)
+    v_th: int                # integer threshold: the neuron's v_th in units of the weight scale
+    w_bits: int
+    s_bits: int
+    T: int
+
+
+def digits_batch(n: int, seed: int = 0, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` sklearn digits (1x8x8 in [0, 1]) and labels: the stand-in data of the quick profile."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    x = torch.tensor(data.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    y = torch.tensor(data.target, dtype=torch.int64)
+    split = int(0.8 * len(x))
+    x, y = (x[:split], y[:split]) if train else (x[split:], y[split:])
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
+    return x[idx], y[idx]
+
+
+def quick_train(arch: str, wst: WST, steps: int = 60, batch: int = 64, seed: int = 0) -> nn.Module:
+    """Train a tiny model on sklearn digits for a few seconds (stand-in for a quick-profile run).
+
+    Used when no ``checkpoint.pt`` of ``qsnn train`` is given: the weights are
+    then real trained weights of a *stand-in* run, labelled as such by callers.
+    """
+    from qsnn.models import create
+
+    torch.manual_seed(seed)
+    model = create(arch, wst.w_bits, wst.s_bits, wst.T, num_classes=10, input_shape=(1, 8, 8))
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    model.train()
+    for step in range(steps):
+        x, y = digits_batch(batch, seed=seed + step)
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def load_model(checkpoint: Path, wst: WST | None = None) -> tuple[nn.Module, dict]:
+    """A model from a ``qsnn train`` checkpoint, optionally rebuilt at another W/S/T.
+
+    The trained parameters are loaded into the rebuilt model; when W differs,
+    the weight quantizer's LSQ step is re-initialized from the trained weights
+    (its step is W-specific), so the weights are re-quantized, not retrained.
+    """
+    from qsnn.data import dataset_info
+    from qsnn.models import create
+    from qsnn.wst import parse_wst
+
+    state = torch.load(Path(checkpoint), map_location="cpu", weights_only=True)
+    if not isinstance(state, dict) or "model" not in state or "config" not in state:
+        raise ValueError(f"{checkpoint} is not a qsnn checkpoint (needs 'model' and 'config'); train with `qsnn train`")
+    config = state["config"]
+    trained = parse_wst(config["wst"])
+    wst = wst or trained
+    info = dataset_info(config["dataset"])
+    model = create(config["arch"], wst.w_bits, wst.s_bits, wst.T, num_classes=info.num_classes, input_shape=info.input_shape)
+    weights = {k: v for k, v in state["model"].items() if wst.w_bits == trained.w_bits or not k.endswith("quantizer.step")}
+    model.load_state_dict(weights, strict=False)
+    if wst.w_bits != trained.w_bits:
+        for module in model.modules():
+            if isinstance(module, SYNAPTIC_LAYERS) and getattr(module, "quantizer", None) is not None and module.quantizer.step is not None:
+                module.quantizer.step.data = initial_step(module.weight, module.quantizer.bits).reshape(1)
+    return model.eval(), config
+
+
+def spiking_layers(model: nn.Module) -> list[str]:
+    """Names of the QConv2d / QLinear layers fed by spikes (``in_bits`` set)."""
+    return [n for n, m in model.named_modules() if isinstance(m, (QConv2d, QLinear)) and m.in_bits is not None and m.w_bits < 16]
+
+
+def capture_input(model: nn.Module, layer_name: str, x: torch.Tensor) -> torch.Tensor:
+    """The input tensor of ``layer_name`` during ``model(x)`` (a forward hook)."""
+    layer = dict(model.named_modules())[layer_name]
+    seen: list[torch.Tensor] = []
+    handle = layer.register_forward_hook(lambda _m, inp, _out: seen.append(inp[0].detach()))
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        handle.remove()
+    if not seen:
+        raise ValueError(f"layer {layer_name} was not called in the forward pass")
+    return seen[0]
+
+
+def real_layer(model: nn.Module, x: torch.Tensor, layer_name: str | None = None, max_rows: int = 256, seed: int = 0) -> RealLayer:
+    """Integer weights and real input spikes of one spiking layer of a trained model.
+
+    A convolution becomes a matrix product over its patches (``unfold``):
+    every (sample, output position) is one row N of the tile's input, with the
+    same ``[out, C*kh*kw]`` weights. At most ``max_rows`` rows are kept (a
+    seeded random subset). The integer threshold is :func:`integer_threshold`.
+    """
+    name = layer_name or spiking_layers(model)[0]
+    layer = dict(model.named_modules())[name]
+    if not isinstance(layer, (QConv2d, QLinear)) or layer.in_bits is None:
+        raise ValueError(f"layer {name!r} is not a QConv2d/QLinear fed by spikes; choose one of {spiking_layers(model)}")
+    inp = capture_input(model, name, x)  # [T, B, ...]
+    T = inp.shape[0]
+    if isinstance(layer, QConv2d):
+        cols = nn.functional.unfold(inp.flatten(0, 1), layer.kernel_size, layer.dilation, layer.padding, layer.stride)
+        rows = cols.transpose(1, 2).reshape(T, -1, cols.shape[1])  # [T, B*L, C*kh*kw]
+    else:
+        rows = inp.reshape(T, -1, inp.shape[-1])
+    levels = torch.round(rows)  # spikes are k * v_th with v_th = 1.0
+    if not torch.allclose(levels, rows, atol=1e-4):
+        raise ValueError(f"the input of {name} is not integer spike levels k * 1.0 (a neuron with v_th != 1?)")
+    if rows.shape[1] > max_rows:
+        keep = torch.randperm(rows.shape[1], generator=torch.Generator().manual_seed(seed))[:max_rows]
+        levels = levels[:, keep]
+    codes = layer_codes(layer)
+    _, scale = weight_codes(layer.weight.detach(), layer.quantizer.bits, layer.quantizer.step.detach() if layer.quantizer.step is not None else None)
+    v_th = integer_threshold(model, name, float(scale))
+    return RealLayer(name, codes, levels.to(torch.int64).numpy(), v_th, layer.w_bits, layer.in_bits, T)
+
+
+def integer_threshold(model: nn.Module, layer_name: str, scale: float) -> int:
+    """The neuron threshold 1.0 in integer P_sum units of ``layer_name``.
+
+    With the BatchNorm that follows the layer folded in, channel c fires when
+    ``P_sum >= ((1 - beta) * sigma / gamma + mu) / scale``. The tile has one
+    threshold and no bias, so this is the median over channels (clamped to
+    >= 1): an approximation of the trained network's firing, exact only for
+    the weights and input spikes. Without a following BatchNorm: ``1 / scale``.
+    """
+    names = [n for n, _ in model.named_modules()]
+    modules = dict(model.named_modules())
+    for n in names[names.index(layer_name) + 1:]:
+        bn = modules[n]
+        if isinstance(bn, nn.modules.batchnorm._BatchNorm) and bn.running_var is not None:
+            sigma = torch.sqrt(bn.running_var + bn.eps)
+            gamma = bn.weight.detach() if bn.affine else torch.ones_like(sigma)
+            beta = bn.bias.detach() if bn.affine else torch.zeros_like(sigma)
+            gamma = torch.where(gamma.abs() < 1e-6, torch.full_like(gamma, 1e-6), gamma)
+            per_channel = ((1.0 - beta) * sigma / gamma + bn.running_mean) / scale
+            per_channel = per_channel[per_channel > 0]
+            return max(1, int(round(float(per_channel.median())))) if len(per_channel) else 1
+        if isinstance(bn, SYNAPTIC_LAYERS):
+            break
+    return max(1, int(round(1.0 / scale)))

@@ -5,8 +5,8 @@ PE row forms it: ``psum[t] = sum_i w_i * s_i[t]`` over ``FAN_IN`` inputs with
 fixed W-bit weight codes and random S-bit spike levels (seeded, so the traces
 are reproducible). Two samples run back to back, so the FSM's membrane reset
 at the start of a sample shows, and a few idle cycles show the Valid
-handshake. The threshold is set so the spikes use the S-bit range: the P_sum
-scale divided by (2**S - 1) / 2 + 1.
+handshake. The threshold is 1.3 x the mean |P_sum| / (2**S - 1), so the membrane integrates
+for a while before the spikes use the S-bit range.
 
 Outputs: ``traces/w{W}s{S}t{T}.vcd`` (every signal of ``qsnn_neuron``) and one
 long-form CSV ``fig2_traces.csv`` with columns ``config, cycle, signal, value``
@@ -64,7 +64,8 @@ def trace_stimulus(cfg: TraceConfig) -> tuple[np.ndarray, int]:
     spikes = rng.integers(0, 2**cfg.s_bits, size=(cfg.T, SAMPLES, FAN_IN))
     psum = spikes @ weights
     scale = max(1, int(np.abs(psum).mean()))
-    v_th = max(1, int(round(scale / ((2**cfg.s_bits - 1) / 2 + 1))))
+    # ~1.3 steps of input per level: the membrane integrates visibly before it fires.
+    v_th = max(1, int(round(1.3 * scale / (2**cfg.s_bits - 1))))
     return psum.astype(np.int64), v_th
 
 

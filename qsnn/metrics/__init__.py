@@ -62,7 +62,11 @@ Inconsistencies in the paper (see ``data/paper/README.md`` and ``qsnn paper-cost
   Eq. 8 makes them equal (1/4/1, 1/2/2: 3.08; 1/1/4: 3.69). Every quantized row
   with T<=2 implies 0.77 G MACs, the T=4 rows (and the cited 16/1/4 row) 0.923 G;
   ours is 0.9215 G. Likewise Table 1's quantized Spikformer-8-512 rows imply
-  ~6.6 G against 8.3 G for its 16/1/4 row.
+  6.56-6.79 G against 8.3 G for its 16/1/4 row. Both gaps are exactly one MLP
+  linear per block (N*D*4D MACs): our 4-384 without it gives 0.7705 G (printed
+  0.770) and our 8-512 6.6125 G (printed 4/2/1 S-ACE 52.90/8 = 6.6125 G). The
+  paper's quantized Spikformer thus had half the MLP MACs (MLP ratio 2, or an
+  MLP layer its counter missed); we cost the published architecture.
 * Tables 2/5 print 4.15 M params for Spikformer-4-384 (and 2-384): that is
   Spikformer-4-256's count; the quantized rows' 0.26/0.52/1.04/2.08 are 4.15*W/16.
 """

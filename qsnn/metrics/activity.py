@@ -75,5 +75,10 @@ class ActivityRecorder:
         ]
         return pd.DataFrame(rows, columns=["layer", "s_bits", "firing_rate", "hist"])
 
+    def neuron_records(self) -> list[dict]:
+        """The neuron table in ``metrics.json``'s ``firing_rates`` form: ``[{layer, s_bits, rate, hist}, ...]``."""
+        table = self.neuron_table().rename(columns={"firing_rate": "rate"})
+        return table.to_dict(orient="records")
+
 
 __all__ = ["ActivityRecorder"]

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from qsnn.metrics.cost import PAPER_CONVENTION, CountingConvention, cost_frame, totals_of
+from qsnn.metrics.cost import PAPER_CONVENTION, CountingConvention, cost_frame, rebind_bits, totals_of
 from qsnn.metrics.trace import LayerTrace, count_params, trace_layers
-from qsnn.metrics.cost import rebind_bits
 from qsnn.wst import WST
 
 PAPER_DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "paper"

@@ -89,7 +89,7 @@ def _accuracy_cell(where: dict, rec: dict) -> dict:
         if rec["profile"] == "quick" and delta != "-":
             delta += " (not comparable)"
         if rec["status"] == "missing":
-            kind += "; run missing"
+            kind = kind + "; run missing" if rec.get("run_id") else "accuracy (not trained in this config)"
     trained = f" (trained: {rec['dataset']}, {rec['trained_arch']})" if rec.get("dataset") and rec["dataset"] != rec["paper_dataset"] else ""
     return {**where, "dataset": rec["paper_dataset"] + trained, "cell": "Acc (%)", "published": rec["paper_acc"],
             "ours": ours, "delta": delta, "kind": kind, "cost": False}

@@ -135,8 +135,9 @@ def hardware_cells(accel: pd.DataFrame | None, rec: dict) -> dict:
     for col, value in (("dataset", rec["paper_dataset"]), ("w_bits", rec["w_bits"]), ("s_bits", rec["s_bits"]), ("T", rec["T"])):
         if col in match.columns:
             match = match[match[col].astype(str) == str(value)]
-    if "row" in match.columns and len(match) > 1:
-        match = match[match["row"].astype(str) == str(int(rec["row"]))]
+    row_col = next((c for c in ("row", "table_row") if c in match.columns), None)
+    if row_col and len(match) > 1:  # Table 4 prints 8/1/4 etc. once per dataset; the row decides
+        match = match[match[row_col].astype(str) == str(int(float(rec["row"])))]
     if match.empty:
         return blank
     if "kind" in match.columns and (match["kind"] == "measured").any():

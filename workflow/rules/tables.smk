@@ -103,5 +103,7 @@ rule paper_tex:
         CONDA_ENV
     log:
         "logs/tables/paper.log",
+    params:
+        profile=PROFILE,
     shell:
-        "qsnn render paper --out {output} > {log} 2>&1"
+        "qsnn render paper --profile {params.profile} --out {output} > {log} 2>&1"
