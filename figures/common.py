@@ -49,6 +49,7 @@ DATASET_LABELS = {
 
 # Minimal columns any figure that reads experiments.csv relies on; figures add their own.
 BASE_EXPERIMENT_COLUMNS = ("source", "paper_dataset", "w_bits", "s_bits", "T")
+NUMBER_COLUMNS = ("top1", "params_M", "s_ace_G", "ns_ace_G", "paper_acc")
 # Columns read as text whatever they contain (pandas would turn '' into NaN floats otherwise).
 TEXT_COLUMNS = ("group", "method", "source", "arch_label", "arch", "paper_dataset", "figures", "profile",
                 "dataset", "trained_arch", "run_id", "status", "ns_ace_kind", "hw_kind")
@@ -110,7 +111,10 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> Non
 
 def read_csv(path: Path, what: str, how: str, required: Iterable[str]) -> pd.DataFrame:
     require_file(path, what, how)
-    present = pd.read_csv(path, nrows=0).columns
+    try:
+        present = pd.read_csv(path, nrows=0).columns
+    except pd.errors.EmptyDataError as err:
+        raise ValueError(f"{path} is empty (not even a header line); {how}") from err
     dtypes = {c: "string" for c in TEXT_COLUMNS if c in present}
     df = pd.read_csv(path, dtype=dtypes, keep_default_na=True)
     require_columns(df, required, path)
@@ -131,6 +135,9 @@ def read_experiments(args: FigureArgs, required: Iterable[str] = ()) -> pd.DataF
     for col in ("table", "row", "w_bits", "s_bits", "T"):
         if col in df.columns:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
+    for col in NUMBER_COLUMNS:
+        if col in df.columns:
+            df[col] = pd.to_numeric(df[col], errors="coerce")
     if "bit_budget" not in df.columns or df["bit_budget"].isna().any():
         df["bit_budget"] = df["w_bits"] * df["s_bits"] * df["T"]
     for col in ("figures", "run_id", "status", "dataset", "method", "group", "arch_label", "table"):

@@ -85,7 +85,8 @@ def draw_config(ax, config: str, traces: pd.DataFrame, letter: str) -> None:
     ax.set_ylim(0, len(signals))
     ax.set_xlim(float(traces["cycle"].min()), end_cycle)
     ax.set_xlabel("clock cycle")
-    ax.set_title(f"({letter}) S/T = {s_bits}/{steps}: {2**s_bits - 1} spike level(s), {steps} time step(s)")
+    ax.set_title(f"({letter}) S/T = {s_bits}/{steps}: {2**s_bits - 1} spike level(s), {steps} time step(s)"
+                 f"  [trace config {config}]")
     ax.grid(axis="y", visible=False)
 
 

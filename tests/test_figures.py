@@ -305,6 +305,12 @@ def test_missing_required_column_is_named(results, tmp_path, capsys):
     assert "s_ace_G" in capsys.readouterr().err
 
 
+def test_empty_experiments_file_is_named(results, tmp_path, capsys):
+    results["experiments"].write_text("")
+    assert importlib.import_module("fig5").main(argv(results, tmp_path / "fig5.pdf")) == 2
+    assert f"{results['experiments']} is empty" in capsys.readouterr().err
+
+
 def test_profile_mismatch_is_an_error(results, tmp_path, capsys):
     assert importlib.import_module("fig5").main(argv(results, tmp_path / "fig5.pdf", profile="paper")) == 2
     assert "--profile paper" in capsys.readouterr().err

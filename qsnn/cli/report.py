@@ -31,7 +31,7 @@ def register(sub) -> None:
 
     s = rsub.add_parser("summarize", help="build results/summary/experiments.csv (or one table's / figure's subset)")
     s.add_argument("--plan", type=Path, required=True)
-    s.add_argument("--costs", type=Path, required=True)
+    s.add_argument("--costs", type=Path, help="plan_costs.csv; omit only when the selection has no table rows")
     s.add_argument("--runs", type=Path, default=Path("results/runs"))
     s.add_argument("--hardware", type=Path, default=Path("results/hardware"))
     s.add_argument("--paper-dir", type=Path, default=Path("data/paper"))
@@ -109,9 +109,12 @@ def run_costs(args) -> int:
 def run_summarize(args) -> int:
     import pandas as pd
 
-    from qsnn.report.summarize import load_plan, summarize, write_csv_atomic
+    from qsnn.report.summarize import COST_COLUMNS, load_plan, summarize, write_csv_atomic
 
-    frame = summarize(load_plan(args.plan), pd.read_csv(args.costs), args.runs, args.hardware, args.paper_dir, args.select)
+    costs = pd.read_csv(args.costs) if args.costs else pd.DataFrame(columns=COST_COLUMNS)
+    frame = summarize(load_plan(args.plan), costs, args.runs, args.hardware, args.paper_dir, args.select)
+    if args.costs is None and frame["arch"].astype(str).ne("").any():
+        raise ValueError(f"--select {args.select} has table rows, so it needs --costs results/costs/plan_costs.csv")
     write_csv_atomic(frame, args.out)
     print(f"wrote {args.out}: {len(frame)} rows ({args.select})")
     return 0

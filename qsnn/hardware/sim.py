@@ -207,7 +207,7 @@ def build(top: str, params: dict[str, int], variant: str = "fast", build_dir: Pa
         raise ValueError(f"unknown build variant {variant!r}: use one of {VARIANTS}")
     check_build_tools()
     verilator = find_verilator()
-    build_dir = Path(build_dir or DEFAULT_BUILD_DIR)
+    build_dir = Path(build_dir or DEFAULT_BUILD_DIR).resolve()
     defines = dict(defines or params)
     key = _source_digest(top, variant, {**params, **{f"D_{k}": v for k, v in defines.items()}}, str(verilator.root))
     target = build_dir / f"{top}-{variant}-{key}"

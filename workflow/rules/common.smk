@@ -47,6 +47,18 @@ def selection_runs(sel):
     return run_metrics(figure=sel)
 
 
+def selection_has_rows(sel):
+    if sel == "all":
+        return True
+    if sel.startswith("table"):
+        return any(e.table == int(sel[5:]) for e in PLAN.entries)
+    return any(sel in e.figures for e in PLAN.entries)
+
+
+def costs_arg(wildcards, input):
+    return f"--costs {input.costs}" if "costs" in input.keys() else ""
+
+
 def run_of(wildcards):
     return Run.from_id(wildcards.run_id)
 
@@ -78,11 +90,9 @@ def activity_checkpoint(wildcards):
 def summary_inputs(wildcards):
     """Plan, full-scale costs, the runs the selection needs, and Table 4's hardware model."""
     selection = getattr(wildcards, "selection", "all")
-    inputs = {
-        "plan": "results/summary/plan.json",
-        "costs": "results/costs/plan_costs.csv",
-        "runs": selection_runs(selection),
-    }
+    inputs = {"plan": "results/summary/plan.json", "runs": selection_runs(selection)}
+    if selection_has_rows(selection):  # Figs. 1-3 plot no table rows: no cost tracing for them
+        inputs["costs"] = "results/costs/plan_costs.csv"
     if selection in ("all", "table4"):
         inputs["accelerator"] = "results/hardware/accelerator.csv"
     return inputs

@@ -33,8 +33,9 @@ rule summarize:
         "logs/summary/experiments.log",
     params:
         paper_dir=config["paper_dir"],
+        costs=costs_arg,
     shell:
-        "qsnn report summarize --plan {input.plan} --costs {input.costs} --runs results/runs"
+        "qsnn report summarize --plan {input.plan} {params.costs} --runs results/runs"
         " --hardware results/hardware --paper-dir {params.paper_dir} --select all --out {output} > {log} 2>&1"
 
 
@@ -49,6 +50,7 @@ rule summarize_selection:
         "logs/summary/{selection}.log",
     params:
         paper_dir=config["paper_dir"],
+        costs=costs_arg,
     shell:
-        "qsnn report summarize --plan {input.plan} --costs {input.costs} --runs results/runs"
+        "qsnn report summarize --plan {input.plan} {params.costs} --runs results/runs"
         " --hardware results/hardware --paper-dir {params.paper_dir} --select {wildcards.selection} --out {output} > {log} 2>&1"
