@@ -13,6 +13,11 @@ prints a table and the S-versus-T comparisons at equal bit budget next to the
 paper's (published numbers transcribed from Tables 2 and 3 for the comparison
 only). All accuracies here are on the offline stand-in datasets with tiny models:
 they test the trend, not the paper's numbers.
+
+Quick-profile optimisation (a deviation from Sec. 6.3, labelled as such): 20
+epochs at lr 2e-3 (batch 128). With the paper's lr 5e-4 the tiny Spikformer at
+16/1/4 plateaus near 82 % top-1 on digits after 30 epochs (measured), short of
+the issue's 90 % target; 4x the learning rate reaches 91.1 % in 20 epochs.
 """
 
 from __future__ import annotations
@@ -51,6 +56,10 @@ def run_one(dataset: str, arch: str, wst: str, args) -> dict:
     metrics = out / "metrics.json"
     if metrics.exists():
         record = json.loads(metrics.read_text())
+        stored = {k: record["run"][k] for k in ("epochs", "seed", "batch_size", "lr")}
+        wanted = {"epochs": config.epochs, "seed": config.seed, "batch_size": config.batch_size, "lr": config.lr}
+        if stored != wanted:
+            raise SystemExit(f"{metrics} was trained with {stored}, not {wanted}: pass another --out")
     else:
         record = train(config, RuntimeOptions(out=out, data_root=args.data_root, threads=args.threads, progress=False))
     print(f"  {dataset:10s} {arch:16s} {wst:8s} top1 {record['top1']:6.2f}%  {record['wall_time_s']:6.1f} s", flush=True)
@@ -77,10 +86,10 @@ def main() -> int:
     ap.add_argument("--part", choices=["all", "target", "table2", "table3"], default="all")
     ap.add_argument("--arch", default="spikformer-tiny")
     ap.add_argument("--target-arch", default="spikformer-tiny", help="tiny model for the 16/1/4 >= 90%% target")
-    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr", type=float, default=2e-3, help="quick-profile lr (paper: 5e-4)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rows", default=None, help="comma-separated W/S/T subset of the chosen table(s)")
     ap.add_argument("--data-root", type=Path, default=Path("data"))

@@ -466,7 +466,7 @@ def extension_entries(cfg: ExperimentConfig) -> list[Entry]:
     return entries
 
 
-def _check_extensions_are_new(table_rows: list[Entry], extensions: list[Entry], cfg: ExperimentConfig) -> None:
+def _check_extensions_are_new(table_rows: list[Entry], extensions: list[Entry]) -> None:
     """An extension that repeats a table row is a duplicate run: say where it already is."""
     rows: dict[tuple, Entry] = {}
     for e in table_rows:
@@ -485,7 +485,7 @@ def expand(cfg: ExperimentConfig) -> Plan:
     """All entries of the config: table rows, figure-only sweeps, extensions; runs deduplicated."""
     table_rows = [entry for spec in cfg.tables for entry in table_entries(cfg, spec)]
     extensions = extension_entries(cfg)
-    _check_extensions_are_new(table_rows, extensions, cfg)
+    _check_extensions_are_new(table_rows, extensions)
     return Plan(cfg.profile, tuple(table_rows + sweep_entries(cfg) + extensions))
 
 

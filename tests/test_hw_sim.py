@@ -72,8 +72,8 @@ def test_tile_bit_exact_on_trained_layer(build_dir):
     result = hwsim.simulate_tile(layer.codes, layer.spikes, v_th=layer.v_th, build_dir=build_dir, **TILE)
     expected, _, _ = reference_layer(layer.codes, layer.spikes, layer.v_th, 2)
     np.testing.assert_array_equal(result.outputs, expected)
-    # Steady state: one beat per cycle, 2 cycles of latency per pass.
-    assert result.stream_cycles == 2 * (48 * 2 * 9 + 2)
+    # Steady state: one beat per cycle; per pass, 1 more cycle for the neuron register.
+    assert result.stream_cycles == 2 * (48 * 2 * 9 + 1)
 
 
 @pytest.mark.parametrize("kwargs, word", [
@@ -115,3 +115,20 @@ def test_tool_failure_surfaces_log(monkeypatch, tmp_path):
     assert str(info.value.log) in str(info.value)
     cached = [p.name for p in (tmp_path / "build").iterdir() if not p.name.endswith(".failed")]
     assert cached == []  # nothing left under a cache name that a later run would trust
+
+
+def test_toggle_coverage_grouping(tmp_path):
+    from qsnn.hardware.rtl_activity import group_toggles, parse_toggle_coverage
+
+    def line(page, obj, hier, count):
+        return f"C '\x01f\x02x.v\x01l\x021\x01page\x02v_toggle/{page}\x01o\x02{obj}\x01h\x02{hier}\x01' {count}\n"
+
+    cov = tmp_path / "coverage.dat"
+    cov.write_text("# SystemC::Coverage-3\n"
+                   + line("qsnn_pe_array__W4", "g_row[0].acc[3]:0->1", "TOP.t.u_pe", 5)
+                   + line("qsnn_pe_array__W4", "g_row[1].acc[3]:1->0", "TOP.t.u_pe", 4)
+                   + line("qsnn_neuron__A18", "membrane[0]:0->1", "TOP.t.g_neuron[*].u_neuron", 7)
+                   + line("qsnn_neuron__A18", "rem[2]:0->1", "TOP.t.g_neuron[*].u_neuron", 100)  # loop temporary
+                   + line("qsnn_neuron__A18", "clk:0->1", "TOP.t.g_neuron[*].u_neuron", 50))
+    groups = group_toggles(parse_toggle_coverage(cov))
+    assert groups == {"accumulator_reg": 9, "membrane_reg": 7, "total": 16}

@@ -14,7 +14,9 @@ import pytest
 import torch
 
 from qsnn.cli import main as qsnn_main
-from qsnn.train import ConfigMismatchError, NonFiniteLossError, RuntimeOptions, TrainConfig, default_epochs, train
+from qsnn.train import (
+    ConfigMismatchError, NonFiniteLossError, RuntimeOptions, TrainConfig, default_epochs, evaluate_checkpoint, train,
+)
 from qsnn.train import checkpoint as ckpt_module
 from qsnn.train import engine
 
@@ -103,8 +105,12 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(reference_run, tmp_
         train(config(), runtime(out, data_root), after_epoch=crash_after_first_epoch)
     assert not (out / "metrics.json").exists()
     assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    with pytest.raises(ValueError, match="holds epoch 1 of 3"):
+        evaluate_checkpoint(out / "checkpoint.pt", runtime(out, data_root))
 
-    train(config(), runtime(out, data_root))  # picks the checkpoint up automatically
+    epochs_run = []
+    train(config(), runtime(out, data_root), after_epoch=epochs_run.append)  # picks the checkpoint up automatically
+    assert epochs_run == [2, 3], "the resumed session must not redo epoch 1"
     resumed = json.loads((out / "metrics.json").read_text())
     reference = json.loads((reference_run / "metrics.json").read_text())
     assert without_time(resumed) == without_time(reference)
@@ -129,9 +135,11 @@ def test_sigkilled_process_resumes_to_the_uninterrupted_result(tmp_path, data_ro
     proc.kill()
     proc.wait()
     assert not (killed / "metrics.json").exists(), "the kill must land mid-run"
-    assert 1 <= torch.load(killed / "checkpoint.pt", weights_only=True)["epoch"] < 6
+    done = torch.load(killed / "checkpoint.pt", weights_only=True)["epoch"]
+    assert 1 <= done < 6
 
-    subprocess.run(command(killed), check=True, capture_output=True)
+    resumed_run = subprocess.run(command(killed), check=True, capture_output=True, text=True)
+    assert f"after epoch {done}/6" in resumed_run.stderr
     resumed = json.loads((killed / "metrics.json").read_text())
     whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())
     assert without_time(resumed) == without_time(whole)

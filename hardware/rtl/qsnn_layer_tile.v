@@ -5,10 +5,11 @@
 // of COLS S-bit spikes (in_valid & in_ready); an internal counter selects the
 // weight row-block of the beat, so the producer only marks the last time step
 // of a sample with in_last (held on the beats of that step, sampled on its
-// final beat). Latency: the spikes of a step appear 2 cycles after its final
-// beat (accumulator register, then neuron register), with out_valid, and
-// out_last on the step T. Throughput: one beat per cycle, no stalls, so a
-// sample of T steps takes T * CHUNKS cycles in steady state.
+// final beat). Latency: the accumulator register takes the final beat of a
+// step at clock edge e, the neuron register takes its P_sum at edge e+1, and
+// the spikes (out_valid, out_last on step T) are visible after edge e+1.
+// Throughput: one beat per cycle, no stalls, so a sample of T steps takes
+// T * CHUNKS cycles in steady state.
 //
 // Weights are loaded through a write port: wmem[w_addr] <= w_data, the
 // ROWS x COLS block used by beat w_addr of every step (layout of

@@ -121,6 +121,12 @@ struct Sim {
     }
     // One clock cycle: inputs set by the caller are sampled at the rising edge.
     void tick() {
+#if VM_TRACE
+        if (!vcd) { tick_untraced(); return; }
+#else
+        tick_untraced();
+        return;
+#endif
         top->clk = 0;
         top->eval();
 #if VM_TRACE
@@ -131,6 +137,16 @@ struct Sim {
 #if VM_TRACE
         if (vcd) vcd->dump(10 * cycle + 5);
 #endif
+        ++cycle;
+    }
+    // Without a waveform the falling-edge evaluation can follow the rising one:
+    // Verilator settles input-driven logic before the edge's sequential blocks,
+    // so inputs set by the caller are still what the edge samples.
+    void tick_untraced() {
+        top->clk = 1;
+        top->eval();
+        top->clk = 0;
+        top->eval();
         ++cycle;
     }
     void finish(const char* cov_path) {

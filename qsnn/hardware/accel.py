@@ -22,12 +22,16 @@ Assumptions (``AcceleratorConfig`` defaults) and their sources:
     encoding layer (``in_bits`` None) is taken as ``input_bits``=8-bit pixels, also
     bit-serial. Spike x spike products (Spikformer's Q K^T, A V) run on the same
     array with one spike operand in the weight slot.
-  * Layers run one after another on the one array (batch 1); each layer adds a
-    pipeline fill/drain of ``rows + cols + fill_extra`` cycles.
+  * Layers run one after another on the one array (batch 1); each pass over a block
+    of ``cols`` output channels adds a pipeline fill/drain of ``rows + cols + fill_extra``
+    cycles. Weights are prefetched while the previous pass runs (``overlap_weight_load``,
+    FireFly's weight memory system, [17]); with it off, a pass first spends k_tiles
+    cycles loading its weight block (the RTL tile does this).
 
 Per layer with fan-in K, M outputs, P output positions (pixels or tokens):
-    cycles = T * planes * P * ceil(M / cols) * ceil(K / (rows * pack)) + fill
-    planes = S_in if spike_serial else 1;   fill = rows + cols + fill_extra
+    k_tiles = ceil(K / (rows * pack)),  m_tiles = ceil(M / cols)
+    cycles  = m_tiles * (T * planes * P * k_tiles + fill [+ k_tiles if weights are not prefetched])
+    planes  = S_in if spike_serial else 1;   fill = rows + cols + fill_extra
 Frame: cycles_frame = sum over layers; latency = cycles_frame / f; fps = 1 / latency.
 
 The same formula with ``rows=COLS, cols=ROWS, pack=1, spike_serial=False`` and the
@@ -61,6 +65,7 @@ class AcceleratorConfig:
     input_bits: int = 8
     fill_extra: int = 0
     fill_override: int | None = None
+    overlap_weight_load: bool = True
 
     def __post_init__(self) -> None:
         for name in ("rows", "cols", "input_bits"):
@@ -111,7 +116,8 @@ def layer_cycles(layer: LayerShape, T: int, cfg: AcceleratorConfig) -> int:
     planes = (layer.in_bits if layer.in_bits is not None else cfg.input_bits) if cfg.spike_serial else 1
     k_tiles = math.ceil(layer.fan_in / (cfg.rows * cfg.pack(layer.w_bits)))
     m_tiles = math.ceil(layer.outputs / cfg.cols)
-    return T * planes * layer.positions * m_tiles * k_tiles + cfg.fill
+    load = 0 if cfg.overlap_weight_load else k_tiles
+    return m_tiles * (T * planes * layer.positions * k_tiles + cfg.fill + load)
 
 
 def network_cycles(layers: list[LayerShape], T: int, cfg: AcceleratorConfig) -> pd.DataFrame:
@@ -177,12 +183,16 @@ TABLE4_NETWORKS = {
 }
 
 
-def table4_rows(paper_table: pd.DataFrame, cfg: AcceleratorConfig = AcceleratorConfig()) -> pd.DataFrame:
+def table4_rows(paper_table: pd.DataFrame, cfg: AcceleratorConfig = AcceleratorConfig(),
+                networks: dict | None = None) -> pd.DataFrame:
     """Model every row of the paper's Table 4 (as printed, incl. the 8/2/3 of budget 64)."""
+    networks = networks or TABLE4_NETWORKS
     out, cache = [], {}
     for rec in paper_table.to_dict("records"):
         dataset = rec["dataset"]
-        arch, shape, classes = TABLE4_NETWORKS[dataset]
+        if dataset not in networks:
+            raise ValueError(f"no network assigned to dataset {dataset!r}; known: {sorted(networks)}")
+        arch, shape, classes = networks[dataset]
         w, s, t = int(rec["w_bits"]), int(rec["s_bits"]), int(rec["T"])
         key = (dataset, w, s)
         if key not in cache:
@@ -208,3 +218,128 @@ def table4_rows(paper_table: pd.DataFrame, cfg: AcceleratorConfig = AcceleratorC
 
 def config_dict(cfg: AcceleratorConfig) -> dict:
     return asdict(cfg)
+
+
+# ----------------------------------------------------------------- validation against Verilator
+# The RTL tile (hardware/rtl/qsnn_layer_tile.v) is the same engine with rows = COLS fan-in
+# lanes, cols = ROWS neurons, one product per PE (pack 1), S-bit spikes in parallel, a
+# 2-cycle latency (accumulator + neuron registers) and no weight prefetch.
+TILE_LATENCY = 2
+
+
+def rtl_tile_config(rows: int, cols: int) -> AcceleratorConfig:
+    """The model's knobs for a ``qsnn_layer_tile`` of ``rows`` neurons x ``cols`` inputs per beat."""
+    return AcceleratorConfig(device="verilator", rows=cols, cols=rows, clock_mhz=1.0, spike_serial=False,
+                             pack_override=1, fill_override=TILE_LATENCY, overlap_weight_load=False)
+
+
+@dataclass(frozen=True)
+class TileCase:
+    name: str
+    n_out: int
+    n_in: int
+    rows: int
+    cols: int
+    T: int
+    samples: int
+
+
+DEFAULT_TILE_CASES = (
+    TileCase("conv3x3 16ch (fan-in 144)", 16, 144, 4, 8, 4, 8),
+    TileCase("fc 64->10", 10, 64, 8, 8, 2, 16),
+    TileCase("fc 32->32, T=1", 32, 32, 8, 4, 1, 8),
+)
+DEFAULT_PIPELINE = ((16, 32), (8, 16), (4, 8))  # (out, in) of the three layers
+DEFAULT_PIPELINE_COLS = (8, 4, 4)
+# A second shape whose middle layer is the fast one (beats per step 4, 2, 4), at another T.
+SECOND_PIPELINE = (((8, 16), (8, 8), (4, 8)), (4, 4, 2), 3, 6)  # shapes, cols, T, samples
+
+
+def _random_layer(rng, n_out: int, n_in: int, w_bits: int, s_bits: int, T: int, n: int):
+    import numpy as np
+
+    lo, hi = (-1, 2) if w_bits == 1 else (-(2 ** (w_bits - 1)) + 1, 2 ** (w_bits - 1))
+    codes = rng.integers(lo, hi, size=(n_out, n_in))
+    if w_bits == 1:
+        codes = np.where(codes >= 0, 1, -1)
+    spikes = rng.integers(0, 2**s_bits, size=(T, n, n_in)) * (rng.random((T, n, n_in)) < 0.3)
+    return codes, spikes
+
+
+def validate_tiles(cases=DEFAULT_TILE_CASES, w_bits: int = 4, s_bits: int = 2, seed: int = 0,
+                   build_dir=None) -> pd.DataFrame:
+    """Model vs ``simulate_tile`` cycles (weight load + stream), one row per layer.
+
+    Cycle counts of the RTL do not depend on the data (no zero skipping); random,
+    30 %-dense spikes are used, and the RTL's outputs are bit-checked by its own tests.
+    """
+    import numpy as np
+
+    from qsnn.hardware.sim import simulate_tile
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for case in cases:
+        codes, spikes = _random_layer(rng, case.n_out, case.n_in, w_bits, s_bits, case.T, case.samples)
+        sim = simulate_tile(codes, spikes, w_bits, s_bits, v_th=8, rows=case.rows, cols=case.cols, build_dir=build_dir)
+        layer = LayerShape(case.name, "tile", case.n_in, case.n_out, case.samples, w_bits, s_bits)
+        modelled = layer_cycles(layer, case.T, rtl_tile_config(case.rows, case.cols))
+        rows.append(_validation_row("tile", case.name, case.T, case.samples, modelled, sim.cycles, sim.sim_seconds))
+    return pd.DataFrame(rows)
+
+
+LINK_DEPTH = 2  # time steps in flight per qsnn_link (credit flow control)
+
+
+def pipeline_cycles(shapes, cols, T: int, samples: int) -> int:
+    """Cycles of the 3-layer ``qsnn_pipeline``: weight loads + first input beat to last output beat.
+
+    A step-level schedule of the layer-pipelined engine (layers run concurrently; not
+    the sequential schedule of the Table 4 model). Layer l takes ``c_l = ceil(in_l / cols_l)``
+    beats per step without stalls; its spikes leave ``TILE_LATENCY`` cycles after the
+    final beat, enter the link FIFO and reach layer l+1 one cycle later. A link admits at
+    most ``LINK_DEPTH`` steps between the upstream tile's first beat and the last beat
+    sent downstream (credits), so step k of layer l starts at
+        a[l][k] = max(ready from layer l-1, a[l][k-1] + c_l, pop[l][k - LINK_DEPTH] + 1)
+    where pop[l][j] = a[l+1][j] + c_{l+1} - 1 (the last layer has no downstream link).
+    """
+    c = [math.ceil(n_in / col) for (n_out, n_in), col in zip(shapes, cols)]
+    L, n = len(c), samples * T
+    start = [[0] * n for _ in range(L)]
+    for k in range(n):
+        for l in range(L):
+            t = 0 if l == 0 else start[l - 1][k] + c[l - 1] + TILE_LATENCY
+            if k > 0:
+                t = max(t, start[l][k - 1] + c[l])
+            if l < L - 1 and k >= LINK_DEPTH:
+                t = max(t, start[l + 1][k - LINK_DEPTH] + c[l + 1])
+            start[l][k] = t
+    stream = start[-1][-1] + c[-1] + TILE_LATENCY - 1
+    return stream + sum(c)
+
+
+def validate_pipeline(shapes=DEFAULT_PIPELINE, cols=DEFAULT_PIPELINE_COLS, T: int = 4, samples: int = 8,
+                      w_bits: int = 4, s_bits: int = 2, seed: int = 0, build_dir=None) -> pd.DataFrame:
+    """Model vs ``simulate_pipeline``: the whole pipeline, and each of its layers as a tile."""
+    import numpy as np
+
+    from qsnn.hardware.sim import simulate_pipeline
+
+    rng = np.random.default_rng(seed)
+    codes = [_random_layer(rng, o, i, w_bits, s_bits, T, samples)[0] for o, i in shapes]
+    _, spikes = _random_layer(rng, shapes[0][0], shapes[0][1], w_bits, s_bits, T, samples)
+    sim = simulate_pipeline(codes, spikes, w_bits, s_bits, v_th=8, cols=tuple(cols), build_dir=build_dir)
+    label = " -> ".join(str(i) for _, i in shapes) + f" -> {shapes[-1][0]}, cols {tuple(cols)}"
+    rows = [_validation_row("pipeline", f"3-layer pipeline {label} (total)", T, samples,
+                            pipeline_cycles(shapes, cols, T, samples), sim.cycles, sim.sim_seconds)]
+    cases = [TileCase(f"pipeline {label}: layer {l + 1} as a tile ({o}x{i})", o, i, o, c, T, samples)
+             for l, ((o, i), c) in enumerate(zip(shapes, cols))]
+    rows += validate_tiles(cases, w_bits, s_bits, seed, build_dir).assign(scope="pipeline layer").to_dict("records")
+    return pd.DataFrame(rows)
+
+
+def _validation_row(scope: str, name: str, T: int, samples: int, modelled: int, simulated: int, seconds: float) -> dict:
+    return {"scope": scope, "layer": name, "T": T, "samples": samples, "modelled_cycles": modelled,
+            "simulated_cycles": simulated, "rel_error": (modelled - simulated) / simulated,
+            "within_5pct": abs(modelled - simulated) <= 0.05 * simulated, "sim_seconds": seconds,
+            "source": "model vs Verilator (hardware/rtl)"}

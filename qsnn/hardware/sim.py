@@ -27,8 +27,9 @@ Public API (the accelerator model's validation calls the last two):
   (``chunks = ceil(in / cols)`` cycles), then streams all N samples, each T
   steps of ``chunks`` beats, back to back. ``SimResult.cycles`` =
   ``load_cycles + stream_cycles``; ``stream_cycles`` of a pass is
-  ``N * T * chunks + 2`` when there are no idle cycles (2 = accumulator and
-  neuron registers).
+  ``N * T * chunks + 1`` when there are no idle cycles: the accumulator
+  register takes each beat in its cycle, the neuron register takes the final
+  P_sum of the last step one cycle later.
 * :func:`simulate_pipeline(codes_list, spikes, w_bits, s_bits, v_th, cols=(c1, c2, c3), ...)`
   -> :class:`SimResult`: three fully connected layers chained in
   ``qsnn_pipeline`` (each layer one tile, all its neurons in parallel, fan-in

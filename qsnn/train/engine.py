@@ -279,25 +279,14 @@ def _unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 
-def _checkpoint_state(model, optimizer, scheduler, scaler, config, epoch, history, seconds) -> dict:
-    return {
-        "config": config.to_dict(),
-        "epoch": epoch,  # number of completed epochs
-        "model": _unwrap(model).state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "scaler": scaler.state_dict(),
-        "rng": capture_rng_state(),
-        "history": history,
-        "train_seconds": seconds,
-    }
-
-
 # --------------------------------------------------------------------------- the record
 
 
-def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContext, runtime, wall_time_s: float) -> dict:
-    """Top-1 (top-5 on ImageNet), firing rates and costs of ``model`` on the test split."""
+def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContext, runtime) -> dict:
+    """Top-1 (top-5 on ImageNet), firing rates and costs of ``model`` on the test split.
+
+    ``wall_time_s`` is left at 0; the caller sets it once the measurement is done.
+    """
     from qsnn.metrics import ActivityRecorder, cost_table
 
     model = _unwrap(model)
@@ -317,7 +306,7 @@ def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContex
         totals=report.totals,
         firing_rates=firing_rate_rows(neurons),
         layer_input_rates=input_rates,
-        wall_time_s=wall_time_s,
+        wall_time_s=0.0,
         device=ctx.describe(),
     )
 
@@ -343,74 +332,116 @@ def _resume_state(out: Path, config: TrainConfig) -> dict | None:
     return state
 
 
+@dataclass
+class TrainingState:
+    """Everything a training loop mutates, and everything a checkpoint must hold."""
+
+    model: nn.Module  # the bare network (checkpointed, evaluated)
+    train_model: nn.Module  # the same network, DDP-wrapped when distributed
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    epoch: int = 0  # completed epochs
+    history: list[dict] = field(default_factory=list)
+    prior_seconds: float = 0.0  # training time of earlier (interrupted) sessions
+
+    def to_checkpoint(self, config: TrainConfig, seconds: float) -> dict:
+        return {
+            "config": config.to_dict(),
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": capture_rng_state(),
+            "history": self.history,
+            "train_seconds": seconds,
+        }
+
+    def restore(self, checkpoint: dict) -> None:
+        self.model.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.scheduler.load_state_dict(checkpoint["scheduler"])
+        self.scaler.load_state_dict(checkpoint["scaler"])
+        restore_rng_state(checkpoint["rng"])
+        self.epoch, self.history = checkpoint["epoch"], list(checkpoint["history"])
+        self.prior_seconds = float(checkpoint["train_seconds"])
+
+
+def _new_state(model: nn.Module, config: TrainConfig, ctx: DistContext, steps_per_epoch: int) -> TrainingState:
+    """AdamW with a cosine from ``lr`` to 0 over every optimizer step of the run."""
+    train_model = model
+    if ctx.world_size > 1:
+        train_model = nn.parallel.DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.amp else None)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs * steps_per_epoch, eta_min=0.0)
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=ctx.amp)
+    return TrainingState(model, train_model, optimizer, scheduler, scaler)
+
+
+def _run_epoch(state: TrainingState, loaders, config: TrainConfig, ctx: DistContext, out: Path, progress: bool, session_start: float) -> None:
+    """Train one epoch, measure test top-1, then checkpoint and log (rank 0)."""
+    train_loader, test_loader = loaders
+    epoch_start = time.perf_counter()
+    lr = state.optimizer.param_groups[0]["lr"]
+    set_epoch(train_loader, config.seed, state.epoch)
+    train_loss, train_acc = train_one_epoch(
+        state.train_model, train_loader, state.optimizer, state.scheduler, state.scaler, config, ctx, state.epoch, progress
+    )
+    test_acc = evaluate_accuracy(state.model, test_loader, config, ctx)[1] if ctx.is_main else float("nan")
+    state.epoch += 1
+    state.history.append(
+        {"epoch": state.epoch, "train_loss": train_loss, "train_acc": train_acc, "test_acc": test_acc,
+         "lr": lr, "seconds": time.perf_counter() - epoch_start}
+    )
+    if ctx.is_main:
+        seconds = state.prior_seconds + time.perf_counter() - session_start
+        save_checkpoint(out / CHECKPOINT_NAME, state.to_checkpoint(config, seconds))
+        write_log(out, state.history)  # after the checkpoint: the log never runs ahead of it
+    if ctx.world_size > 1:
+        dist.barrier()
+
+
 def train(
     config: TrainConfig,
     runtime: RuntimeOptions,
     *,
     data: DataBundle | None = None,
     after_epoch: Callable[[int], None] | None = None,
-) -> dict:
+) -> dict | None:
     """Train (or resume) one run and write ``checkpoint.pt``, ``log.csv`` and, last, ``metrics.json``.
 
     ``data`` overrides the dataset registry (for callers that build their own
     splits); ``after_epoch(completed_epochs)`` runs after each checkpoint (tests
-    use it to interrupt a run). Returns the metrics record (on every rank).
+    use it to interrupt a run). Returns the metrics record on rank 0, ``None`` on other ranks.
     """
     started = time.perf_counter()
     out = Path(runtime.out)
     ctx = _prepare_process(runtime, config.seed)
-    resume = _resume_state(out, config)
+    checkpoint = _resume_state(out, config)
     data = data or load_data(config, runtime)
     model = build_model(config, data).to(ctx.device)
-    train_model = nn.parallel.DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.amp else None) if ctx.world_size > 1 else model
-    train_loader = make_loader(data.train, config, ctx, runtime, train=True)
-    test_loader = make_loader(data.test, config, ctx, runtime, train=False)
-    total_steps = config.epochs * batches_per_epoch(train_loader, config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps, eta_min=0.0)
-    scaler = torch.amp.GradScaler(ctx.device.type, enabled=ctx.amp)
-
-    start_epoch, history, prior_seconds = 0, [], 0.0
-    if resume is not None:
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
-        scheduler.load_state_dict(resume["scheduler"])
-        scaler.load_state_dict(resume["scaler"])
-        restore_rng_state(resume["rng"])
-        start_epoch, history, prior_seconds = resume["epoch"], list(resume["history"]), resume["train_seconds"]
+    loaders = (make_loader(data.train, config, ctx, runtime, train=True), make_loader(data.test, config, ctx, runtime, train=False))
+    state = _new_state(model, config, ctx, batches_per_epoch(loaders[0], config))
+    if checkpoint is not None:
+        state.restore(checkpoint)
         if ctx.is_main:
-            print(f"resuming {out / CHECKPOINT_NAME} after epoch {start_epoch}/{config.epochs}", file=sys.stderr)
-    if ctx.is_main and start_epoch < config.epochs:
+            print(f"resuming {out / CHECKPOINT_NAME} after epoch {state.epoch}/{config.epochs}", file=sys.stderr)
+    if ctx.is_main and state.epoch < config.epochs:
         (out / METRICS_NAME).unlink(missing_ok=True)  # a stale record must not outlive a new run
 
     progress = ctx.is_main and (sys.stderr.isatty() if runtime.progress is None else runtime.progress)
     session_start = time.perf_counter()
-    for epoch in range(start_epoch, config.epochs):
-        epoch_start = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        set_epoch(train_loader, config.seed, epoch)
-        train_loss, train_acc = train_one_epoch(
-            train_model, train_loader, optimizer, scheduler, scaler, config, ctx, epoch, progress
-        )
-        test_acc = evaluate_accuracy(model, test_loader, config, ctx)[1] if ctx.is_main else float("nan")
-        history.append(
-            {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc, "test_acc": test_acc,
-             "lr": lr, "seconds": time.perf_counter() - epoch_start}
-        )
-        seconds = prior_seconds + time.perf_counter() - session_start
-        if ctx.is_main:
-            save_checkpoint(out / CHECKPOINT_NAME, _checkpoint_state(model, optimizer, scheduler, scaler, config, epoch + 1, history, seconds))
-            write_log(out, history)
-        if ctx.world_size > 1:
-            dist.barrier()
+    while state.epoch < config.epochs:
+        _run_epoch(state, loaders, config, ctx, out, progress, session_start)
         if after_epoch is not None:
-            after_epoch(epoch + 1)
+            after_epoch(state.epoch)
 
     record = None
     if ctx.is_main:
-        record = measure_record(model, data, config, ctx, runtime, wall_time_s=0.0)
+        record = measure_record(model, data, config, ctx, runtime)
         # Earlier sessions' training time plus all of this session (setup, training, final evaluation).
-        record["wall_time_s"] = prior_seconds + time.perf_counter() - started
+        record["wall_time_s"] = state.prior_seconds + time.perf_counter() - started
         write_record(out, record)
     if ctx.world_size > 1:
         dist.barrier()
@@ -422,15 +453,19 @@ def evaluate_checkpoint(path: Path, runtime: RuntimeOptions, *, data: DataBundle
     started = time.perf_counter()
     state = load_checkpoint(Path(path))
     config = TrainConfig.from_dict(state["config"])
+    if state["epoch"] < config.epochs:
+        # A record of a half-trained model would claim the full run's epochs: refuse rather than mislead.
+        raise ValueError(
+            f"{path} holds epoch {state['epoch']} of {config.epochs}: finish the run first by re-running "
+            f"`qsnn train` with the same settings and --out {Path(path).parent}"
+        )
     ctx = _prepare_process(runtime, config.seed)
     data = data or load_data(config, runtime)
     model = build_model(config, data).to(ctx.device)
     model.load_state_dict(state["model"])
-    if state["epoch"] < config.epochs:
-        print(f"warning: {path} holds epoch {state['epoch']} of {config.epochs}; evaluating it as is", file=sys.stderr)
     record = None
     if ctx.is_main:
-        record = measure_record(model, data, config, ctx, runtime, wall_time_s=0.0)
+        record = measure_record(model, data, config, ctx, runtime)
         # Training time from the checkpoint plus this evaluation.
         record["wall_time_s"] = float(state["train_seconds"]) + time.perf_counter() - started
         write_record(Path(runtime.out), record)

@@ -23,6 +23,7 @@ HARDWARE_CSVS = [
     "results/hardware/activity.csv",
     "results/hardware/activity_fits.csv",
     "results/hardware/accelerator.csv",
+    "results/hardware/accel_validation.csv",
     "results/hardware/fig2_traces.csv",
 ]
 

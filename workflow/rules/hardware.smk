@@ -1,6 +1,6 @@
 # Hardware (issue 5): RTL simulation traces (Fig. 2), switching activity (Fig. 3), synthesis,
 # and the accelerator model (Table 4). Every number is labelled modelled, simulated or measured.
-# The sweep and the simulations cache per configuration inside the qsnn commands themselves.
+# The synthesis sweep and the simulations cache per configuration inside the qsnn commands.
 
 
 rule hw_traces:
@@ -37,39 +37,29 @@ rule synth_sweep:
     log:
         "logs/hardware/synthesis.log",
     shell:
-        "qsnn synth sweep --out {output} > {log} 2>&1"
+        "qsnn synth sweep --jobs {threads} --out {output} > {log} 2>&1"
 
 
 rule synth_activity:
     input:
         rtl="results/hardware/activity_rtl.csv",
-        checkpoint=activity_checkpoint,
+        synthesis="results/hardware/synthesis.csv",  # reuses the sweep's cached netlists
     output:
-        "results/hardware/activity.csv",
+        activity="results/hardware/activity.csv",
+        fits="results/hardware/activity_fits.csv",
+        netlist="results/hardware/activity_netlist.csv",
     conda:
         CONDA_ENV
     log:
         "logs/hardware/activity.log",
-    params:
-        checkpoint=lambda wildcards, input: str(Path(input.checkpoint).parent / "checkpoint.pt"),
     shell:
-        "qsnn synth activity --rtl {input.rtl} --checkpoint {params.checkpoint} --out {output} > {log} 2>&1"
-
-
-rule synth_fits:
-    input:
-        "results/hardware/activity.csv",
-    output:
-        "results/hardware/activity_fits.csv",
-    conda:
-        CONDA_ENV
-    log:
-        "logs/hardware/activity_fits.log",
-    shell:
-        "qsnn synth fits --activity {input} --out {output} > {log} 2>&1"
+        "qsnn synth activity --rtl-csv {input.rtl} --netlist-rows {output.netlist} --out {output.activity}"
+        " --fits-out {output.fits} > {log} 2>&1"
 
 
 rule synth_accelerator:
+    input:
+        paper_table=f"{config['paper_dir']}/table4.csv",
     output:
         "results/hardware/accelerator.csv",
     conda:
@@ -79,4 +69,15 @@ rule synth_accelerator:
     params:
         board="hardware/board",
     shell:
-        "qsnn synth accel --board {params.board} --out {output} > {log} 2>&1"
+        "qsnn synth accel --paper-table {input.paper_table} --board-dir {params.board} --out {output} > {log} 2>&1"
+
+
+rule synth_validate:
+    output:
+        "results/hardware/accel_validation.csv",
+    conda:
+        CONDA_ENV
+    log:
+        "logs/hardware/accel_validation.log",
+    shell:
+        "qsnn synth validate --out {output} > {log} 2>&1"

