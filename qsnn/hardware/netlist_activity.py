@@ -4,7 +4,9 @@ Flow, per device family and (W, S):
   1. yosys synthesizes ``qsnn_layer_tile`` (as in :mod:`qsnn.hardware.synth`), renames the
      cells ``c_<n>``, renames the top back to ``qsnn_layer_tile`` and writes the netlist
      (``write_verilog -noattr``) plus ``netlist.json`` (cell types and port directions).
-     ECP5 uses ``synth_ecp5 -nodsp``: yosys ships no simulation model of MULT18X18D.
+     Both use ``-nodsp``: yosys ships no simulation model of DSP48E2 (a blackbox in
+     cells_xtra.v) nor of MULT18X18D, so multipliers become LUT/carry logic here and the
+     netlist activity has no DSP class (the synthesis sweep does count DSPs).
   2. Verilator compiles the netlist with the family's simulation cell models that yosys
      ships (``share/xilinx/cells_sim.v``, ``share/ecp5/cells_sim.v``) and the RTL
      engineer's C++ testbench ``hardware/sim/tb_tile.cpp`` (same ports, same stimulus
@@ -84,7 +86,8 @@ def netlist_script(tile: NetlistTile) -> str:
     reads = "\n".join(f"read_verilog -sv rtl/{name}" for name in TILE_FILES)
     chparam = " ".join(f"-set {k} {v}" for k, v in tile.params.items())
     if tile.family == "xcup":
-        synth_cmd = "synth_xilinx -family xcup -top qsnn_layer_tile -flatten -noiopad -noclkbuf"
+        # yosys ships DSP48E2 only as a blackbox (cells_xtra.v): no simulation model, so -nodsp.
+        synth_cmd = "synth_xilinx -family xcup -top qsnn_layer_tile -flatten -noiopad -noclkbuf -nodsp"
     else:
         # yosys ships no simulation model of MULT18X18D (only a blackbox): ECP5 is
         # simulated with its multipliers in LUTs / CCU2C carry chains.
@@ -101,8 +104,7 @@ def netlist_script(tile: NetlistTile) -> str:
 
 def _key(tile: NetlistTile, script: str) -> str:
     h = hashlib.sha256(script.encode())
-    for name in TILE_FILES:
-        h.update((synth.DEFAULT_RTL_DIR / name).read_bytes())
+    h.update(synth.rtl_digest([synth.DEFAULT_RTL_DIR / name for name in TILE_FILES]).encode())
     for name in ("tb_tile.cpp", "tb_common.h"):
         h.update((TB_DIR / name).read_bytes())
     h.update((synth.yosys_share_dir() / CELL_MODELS[tile.family]).read_bytes())
@@ -193,9 +195,11 @@ def parse_toggle_coverage(path: Path, pins: dict[str, set[str]], family: str) ->
             continue
         fields = dict(kv.split("\x02", 1) for kv in m.group(1).split("\x01") if "\x02" in kv)
         page = fields.get("page", "")
-        if not page.startswith("v_toggle/") or not fields.get("h", "").startswith("TOP.qsnn_layer_tile.c_"):
+        if not page.startswith("v_toggle/") or not fields.get("h", "").startswith("TOP.qsnn_layer_tile."):
             continue
-        cell_type = re.sub(r"__pi\d+$", "", page.split("/", 1)[1])
+        # Verilator names parameterized variants TYPE__pi3, TYPE__Iz4, TYPE__Iz5_IBz5_...;
+        # no Xilinx / ECP5 primitive name contains "__".
+        cell_type = page.split("/", 1)[1].split("__")[0]
         signal = re.sub(r"\[.*$", "", fields.get("o", "").split(":")[0])
         if cell_type in pins and signal in pins[cell_type]:
             cls = PRIMITIVE_NAMES[classes.get(cell_type, "other")]
@@ -236,11 +240,13 @@ def simulate_netlist_activity(tile: NetlistTile, stim: Stimulus, work_dir: Path 
     directory = build_netlist_sim(tile, work_dir)
     T, N, n_in = stim.spikes.shape
     n_out = stim.codes.shape[0]
-    with tempfile.TemporaryDirectory(prefix="qsnn-netcov-") as tmp:
-        cov = Path(tmp) / "coverage.dat"
-        out, stats = run_testbench(Build("qsnn_layer_tile", "coverage", (), directory),
-                                   tile_stimulus(stim.codes, stim.spikes, tile, stim.v_th), coverage=cov)
-        toggles = parse_toggle_coverage(cov, output_pins(directory / "netlist.json"), tile.family)
+    cov = _mkdir(directory / "coverage") / f"T{T}-N{N}-{stim.layer}.dat"  # kept: re-parse without re-simulating
+    out, stats = run_testbench(Build("qsnn_layer_tile", "coverage", (), directory),
+                               tile_stimulus(stim.codes, stim.spikes, tile, stim.v_th), coverage=cov)
+    toggles = parse_toggle_coverage(cov, output_pins(directory / "netlist.json"), tile.family)
+    meta = {"T": T, "samples": N, "fan_in": n_in, "outputs": n_out, "sops": int(N * n_in * n_out),
+            "cycles": int(stats["cycles"]), "layer": stim.layer}
+    synth.write_json_atomic(cov.with_suffix(".json"), meta)
     passes = math.ceil(n_out / tile.rows)
     levels = out.reshape(passes, N, T, tile.rows).transpose(2, 1, 0, 3).reshape(T, N, -1)[:, :, :n_out]
     expected, _, _ = reference_layer(stim.codes, stim.spikes, stim.v_th, tile.s_bits)
@@ -248,6 +254,17 @@ def simulate_netlist_activity(tile: NetlistTile, stim: Stimulus, work_dir: Path 
         raise ValueError(f"netlist of {tile.slug} is not bit-exact with reference_layer "
                          f"({int((levels != expected).sum())} mismatches); see {directory}")
     return {"toggles": toggles, "sops": int(N * n_in * n_out), "cycles": int(stats["cycles"])}
+
+
+def rows_from_saved_coverage(tile: NetlistTile, directory: Path) -> list[dict]:
+    """Re-parse the coverage files kept by :func:`simulate_netlist_activity` (no simulation)."""
+    pins = output_pins(Path(directory) / "netlist.json")
+    rows = []
+    for cov in sorted((Path(directory) / "coverage").glob("*.dat")):
+        meta = json.loads(cov.with_suffix(".json").read_text())
+        result = {"toggles": parse_toggle_coverage(cov, pins, tile.family), "sops": meta["sops"], "cycles": meta["cycles"]}
+        rows += activity_rows(tile, int(meta["T"]), result, meta["layer"])
+    return rows
 
 
 def activity_rows(tile: NetlistTile, T: int, result: dict, layer: str) -> list[dict]:

@@ -11,8 +11,16 @@ spike levels are checked bit-exact against the integer reference first.
 
 Signals are grouped into primitives (``PRIMITIVES``): registers (accumulator,
 membrane, spike output, control/FSM) and the combinational values they load
-(adder tree result, neuron update logic, weight-memory read bus, spike input
-bus). Loop temporaries of the RTL's ``always @*`` blocks (``prod``, ``wv``,
+(adder tree result, neuron update logic), plus the weight-memory read bus and
+the spike input bus. Verilator 5.048's toggle coverage over-counts signals
+wider than 64 bits (checked: a 128-bit weight bus reported 1992 toggles where
+its value sequence has 744; narrow signals such as the spike registers and
+the chunk counter match their value sequences exactly). The two wide buses
+are input-driven, so their toggles are counted exactly from their value
+sequence instead (``weight_read``: the bus holds ``wmem[chunk]`` and ``chunk``
+advances once per beat; ``spike_input``: the beats as streamed); the column
+``method`` says which count a row uses. Every other grouped signal is at most
+64 bits wide for ACC_W <= 64. Loop temporaries of the RTL's ``always @*`` blocks (``prod``, ``wv``,
 ``sv``, ``rem``, ``trial``) are excluded: Verilator only sees their last
 iteration. Ports that alias a signal counted elsewhere are excluded too.
 
@@ -31,6 +39,7 @@ steps), on the same input images.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -42,7 +51,7 @@ import pandas as pd
 import torch
 
 from qsnn.hardware.reference import RealLayer, digits_batch, load_model, quick_train, real_layer, reference_layer
-from qsnn.hardware.sim import check_wst, simulate_tile
+from qsnn.hardware.sim import check_wst, rtl_weight_field, simulate_tile
 from qsnn.wst import WST, parse_wst
 
 # (module, signal) -> primitive; module is the Verilog module name, signal the
@@ -50,8 +59,6 @@ from qsnn.wst import WST, parse_wst
 PRIMITIVES: dict[tuple[str, str], str] = {
     ("qsnn_pe_array", "acc"): "accumulator_reg",
     ("qsnn_pe_array", "row_sum"): "adder_tree",
-    ("qsnn_pe_array", "weights"): "weight_read",
-    ("qsnn_pe_array", "spikes"): "spike_input",
     ("qsnn_pe_array", "out_valid"): "control",
     ("qsnn_pe_array", "out_step_last"): "control",
     ("qsnn_layer_tile", "chunk"): "control",
@@ -89,6 +96,33 @@ def parse_toggle_coverage(path: Path) -> pd.DataFrame:
             signal = signal.rsplit(".", 1)[-1]                 # drop generate-block prefixes
             rows[(module, signal)] = rows.get((module, signal), 0) + int(count)
     return pd.DataFrame([(m, s, t) for (m, s), t in rows.items()], columns=["module", "signal", "toggles"])
+
+
+def bus_toggles(codes_field: np.ndarray, spikes: np.ndarray, rows: int, cols: int, chunks: int, w_bits: int, s_bits: int) -> dict[str, int]:
+    """Exact toggles of the weight-read and spike-input buses of ``simulate_tile``'s schedule.
+
+    ``codes_field``: ``[out, in]`` W-bit fields (``rtl_weight_field``); ``spikes``: ``[T, N, in]``.
+    """
+    popcount = np.vectorize(lambda v: bin(int(v)).count("1"), otypes=[np.int64])
+    n_out, n_in = codes_field.shape
+    T, N, _ = spikes.shape
+    width = chunks * cols
+    passes = math.ceil(n_out / rows)
+    field = np.zeros((passes * rows, width), dtype=np.int64)
+    field[:n_out, :n_in] = codes_field
+    weight = 0
+    for p in range(passes):
+        blocks = field[p * rows:(p + 1) * rows].reshape(rows, chunks, cols).transpose(1, 0, 2)  # [chunk, row, col]
+        # chunk cycles 0..chunks-1 once per step and returns to 0 after the last beat.
+        per_step = sum(int(popcount(blocks[a] ^ blocks[(a + 1) % chunks]).sum()) for a in range(chunks)) if chunks > 1 else 0
+        weight += per_step * N * T
+    beats = np.zeros((N, T, width), dtype=np.int64)
+    beats[:, :, :n_in] = spikes.transpose(1, 0, 2)
+    beats = beats.reshape(-1, cols)  # one row per beat, in streaming order
+    seq = np.vstack([np.zeros((1, cols), dtype=np.int64), beats])
+    spike = int(popcount(seq[1:] ^ seq[:-1]).sum()) * passes
+    del w_bits, s_bits  # the fields are already W and S bits wide
+    return {"weight_read": weight, "spike_input": spike}
 
 
 def group_toggles(per_signal: pd.DataFrame) -> dict[str, int]:
@@ -166,10 +200,16 @@ def measure_one(wst: WST, cfg: ActivityConfig, checkpoint: Path | None, cache: d
         if not np.array_equal(result.outputs, expected):
             raise RuntimeError(f"RTL tile disagrees with the integer reference at {wst}: activity not recorded")
         groups = group_toggles(parse_toggle_coverage(cov))
+    buses = bus_toggles(rtl_weight_field(layer.codes, layer.w_bits), layer.spikes, cfg.rows, cfg.cols,
+                        result.params["CHUNKS"], layer.w_bits, layer.s_bits)
+    groups = {k: v for k, v in groups.items() if k != "total"} | buses
+    groups["total"] = sum(groups.values())
     sops = fan_in * fan_out * layer.spikes.shape[1]
     rows = [("rtl", "rtl", wst.w_bits, wst.s_bits, wst.T, wst.bit_budget, p, t, sops, t / sops, "simulated")
             for p, t in sorted(groups.items())]
     frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["method"] = ["bus value sequence" if p in buses else ("coverage + bus value sequence" if p == "total" else "verilator toggle coverage")
+                       for p in frame.primitive]
     frame["layer"] = layer.name
     frame["weights"] = provenance
     frame["input_rate"] = float((layer.spikes > 0).mean())
@@ -201,6 +241,7 @@ def measure_activity(
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".tmp", delete=False) as fh:
         table.to_csv(fh, index=False)
+    os.chmod(fh.name, 0o644)  # NamedTemporaryFile is private (0600); results are shared
     os.replace(fh.name, out)
     return table
 

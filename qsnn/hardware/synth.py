@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -159,6 +160,7 @@ class SynthResult:
     pnr_cpu_seconds: float | None = None
     tool_versions: str = ""
     cache_key: str = ""
+    rtl_digest: str = ""
     cached: bool = False
     source: str = SOURCE_LABEL
 
@@ -244,11 +246,29 @@ def script_commands(script: str) -> str:
     return "".join(line + "\n" for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
-def cache_key(cfg: SynthConfig, sources: list[Path], script: str) -> str:
+_VERILOG_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+
+
+def rtl_code(path: Path) -> str:
+    """A Verilog file without comments and blank lines: what synthesis depends on.
+
+    (A comment inside a string literal would be stripped too; the RTL has none that matter.)
+    """
+    text = _VERILOG_COMMENT.sub("", Path(path).read_text())
+    return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
+
+
+def rtl_digest(sources: list[Path]) -> str:
     h = hashlib.sha256()
     for path in sources:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
+        h.update(path.name.encode() + rtl_code(path).encode())
+    return h.hexdigest()[:12]
+
+
+def cache_key(cfg: SynthConfig, sources: list[Path], script: str) -> str:
+    """Hash of the RTL code (comments excluded), parameters, script commands, tool versions."""
+    h = hashlib.sha256()
+    h.update(rtl_digest(sources).encode())
     h.update(json.dumps(asdict(cfg), sort_keys=True).encode())
     h.update(script_commands(script).encode())
     h.update(tool_versions().encode())
@@ -318,7 +338,7 @@ def synthesize(cfg: SynthConfig, setup: SynthSetup = SynthSetup(), force: bool =
         fmax_mhz=fmax, cells_by_type=cells, synth_seconds=round(synth_seconds, 3),
         pnr_seconds=None if pnr_seconds is None else round(pnr_seconds, 3),
         synth_cpu_seconds=round(synth_cpu, 3), pnr_cpu_seconds=None if pnr_cpu is None else round(pnr_cpu, 3),
-        tool_versions=tool_versions(), cache_key=key,
+        tool_versions=tool_versions(), cache_key=key, rtl_digest=rtl_digest(sources),
     )
     write_json_atomic(result_path, asdict(result))
     return result
@@ -380,7 +400,7 @@ def run_sweep(configs: list[SynthConfig], setup: SynthSetup = SynthSetup(), jobs
 
 def results_frame(results: list[SynthResult]) -> pd.DataFrame:
     cols = ["family", "variant", "w_bits", "s_bits", "top", "luts", "ffs", "carry", "dsp", "fmax_mhz",
-            "synth_seconds", "synth_cpu_seconds", "pnr_seconds", "pnr_cpu_seconds", "cached", "tool_versions", "source"]
+            "synth_seconds", "synth_cpu_seconds", "pnr_seconds", "pnr_cpu_seconds", "cached", "rtl_digest", "tool_versions", "source"]
     frame = pd.DataFrame([asdict(r) for r in results], columns=[*cols, "cells_by_type"])
     frame["cells_by_type"] = frame["cells_by_type"].map(lambda d: json.dumps(d, sort_keys=True))
     return frame.sort_values(["family", "variant", "w_bits", "s_bits"]).reset_index(drop=True)

@@ -158,5 +158,6 @@ def write_fig2_traces(out_dir: Path, w_bits: int = 8, seed: int = 0, build_dir: 
     target = out_dir / "fig2_traces.csv"
     with tempfile.NamedTemporaryFile("w", dir=out_dir, suffix=".tmp", delete=False) as fh:
         pd.concat(frames, ignore_index=True).to_csv(fh, index=False)
+    os.chmod(fh.name, 0o644)  # NamedTemporaryFile is private (0600); results are shared
     os.replace(fh.name, target)
     return target

@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from qsnn.experiments import ConfigError, Run, plan_from_config
+from qsnn.experiments import ConfigError, Run, dataset_kind, plan_from_config
 
 try:
     # JSON Schema (workflow/schemas/config.schema.yaml) first, then W/S/T ranges, registered
@@ -83,8 +83,10 @@ def train_args(wildcards):
 
 
 def activity_checkpoint(wildcards):
-    """Real weights and spikes for the activity measurement: a trained W=8 model of Table 4."""
-    ids = PLAN.run_ids(table=4) or PLAN.run_ids()
+    """Real weights and spikes for the activity measurement: Table 4's trained W=8 CIFAR10 model
+    (its stand-in in the quick profile); `qsnn hw activity` feeds it static images."""
+    ids = sorted(e.run.run_id for e in PLAN.entries if e.table == 4 and e.run and e.paper_dataset == "cifar10")
+    ids = ids or [r.run_id for r in PLAN.runs if dataset_kind(r.dataset) == "static"]
     return f"results/runs/{ids[0]}/metrics.json"
 
 
