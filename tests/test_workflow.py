@@ -202,7 +202,7 @@ def test_end_to_end_trimmed_dag(tmp_path):
     start = time.monotonic()
     result = snakemake(["--cores", "2", *targets], cwd=work, timeout=300)
     elapsed = time.monotonic() - start
-    logs = "\n".join(f"== {p}\n{p.read_text()[-2000:]}" for p in sorted((work / "logs").rglob("*.log"))) if (work / "logs").exists() else ""
+    logs = "\n".join(f"== {p}\n{p.read_text()[-2000:]}" for p in sorted((work / "results" / "logs").rglob("*.log"))) if (work / "results" / "logs").exists() else ""
     assert result.returncode == 0, result.stderr[-4000:] + logs
     for target in targets:
         assert (work / target).stat().st_size > 0

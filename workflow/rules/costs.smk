@@ -7,7 +7,7 @@ rule paper_costs:
     conda:
         CONDA_ENV
     log:
-        "logs/costs/paper_costs.log",
+        "results/logs/costs/paper_costs.log",
     shell:
         "qsnn paper-costs --out {output} > {log} 2>&1"
 
@@ -20,6 +20,6 @@ rule plan_costs:
     conda:
         CONDA_ENV
     log:
-        "logs/costs/plan_costs.log",
+        "results/logs/costs/plan_costs.log",
     shell:
         "qsnn report costs --plan {input} --out {output} > {log} 2>&1"

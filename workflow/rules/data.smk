@@ -7,7 +7,7 @@ rule prepare_dataset:
     conda:
         CONDA_ENV
     log:
-        "logs/data/{dataset}.log",
+        "results/logs/data/{dataset}.log",
     params:
         root=config["data_root"],
     shell:

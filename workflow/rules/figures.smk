@@ -17,7 +17,7 @@ rule fig1:
     conda:
         CONDA_ENV
     log:
-        "logs/figures/fig1.log",
+        "results/logs/figures/fig1.log",
     params:
         script="fig1.py",
         profile=PROFILE,
@@ -35,7 +35,7 @@ rule fig2:
     conda:
         CONDA_ENV
     log:
-        "logs/figures/fig2.log",
+        "results/logs/figures/fig2.log",
     params:
         script="fig2.py",
         profile=PROFILE,
@@ -55,7 +55,7 @@ rule fig3:
     conda:
         CONDA_ENV
     log:
-        "logs/figures/fig3.log",
+        "results/logs/figures/fig3.log",
     params:
         script="fig3.py",
         profile=PROFILE,
@@ -72,7 +72,7 @@ rule fig4:
     conda:
         CONDA_ENV
     log:
-        "logs/figures/fig4.log",
+        "results/logs/figures/fig4.log",
     params:
         script="fig4.py",
         profile=PROFILE,
@@ -89,7 +89,7 @@ rule fig5:
     conda:
         CONDA_ENV
     log:
-        "logs/figures/fig5.log",
+        "results/logs/figures/fig5.log",
     params:
         script="fig5.py",
         profile=PROFILE,
@@ -107,7 +107,7 @@ rule fig6:
     conda:
         CONDA_ENV
     log:
-        "logs/figures/fig6.log",
+        "results/logs/figures/fig6.log",
     params:
         script="fig6.py",
         profile=PROFILE,

@@ -9,7 +9,7 @@ rule hw_traces:
     conda:
         CONDA_ENV
     log:
-        "logs/hardware/traces.log",
+        "results/logs/hardware/traces.log",
     shell:
         "qsnn hw traces --out-dir results/hardware > {log} 2>&1"
 
@@ -22,7 +22,7 @@ rule hw_activity_rtl:
     conda:
         CONDA_ENV
     log:
-        "logs/hardware/activity_rtl.log",
+        "results/logs/hardware/activity_rtl.log",
     params:
         checkpoint=lambda wildcards, input: str(Path(input[0]).parent / "checkpoint.pt"),
     shell:
@@ -35,7 +35,7 @@ rule synth_sweep:
     conda:
         CONDA_ENV
     log:
-        "logs/hardware/synthesis.log",
+        "results/logs/hardware/synthesis.log",
     shell:
         "qsnn synth sweep --jobs {threads} --out {output} > {log} 2>&1"
 
@@ -51,7 +51,7 @@ rule synth_activity:
     conda:
         CONDA_ENV
     log:
-        "logs/hardware/activity.log",
+        "results/logs/hardware/activity.log",
     shell:
         "qsnn synth activity --rtl-csv {input.rtl} --netlist-rows {output.netlist} --out {output.activity}"
         " --fits-out {output.fits} > {log} 2>&1"
@@ -65,7 +65,7 @@ rule synth_accelerator:
     conda:
         CONDA_ENV
     log:
-        "logs/hardware/accelerator.log",
+        "results/logs/hardware/accelerator.log",
     params:
         board="hardware/board",
     shell:
@@ -78,6 +78,6 @@ rule synth_validate:
     conda:
         CONDA_ENV
     log:
-        "logs/hardware/accel_validation.log",
+        "results/logs/hardware/accel_validation.log",
     shell:
         "qsnn synth validate --out {output} > {log} 2>&1"

@@ -13,7 +13,7 @@ rule reproduction_report:
     conda:
         CONDA_ENV
     log:
-        "logs/report/reproduction.log",
+        "results/logs/report/reproduction.log",
     params:
         paper_dir=config["paper_dir"],
     shell:

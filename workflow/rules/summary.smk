@@ -11,7 +11,7 @@ rule plan:
     conda:
         CONDA_ENV
     log:
-        "logs/summary/plan.log",
+        "results/logs/summary/plan.log",
     params:
         config=CONFIG_JSON,
     shell:
@@ -30,7 +30,7 @@ rule summarize:
     conda:
         CONDA_ENV
     log:
-        "logs/summary/experiments.log",
+        "results/logs/summary/experiments.log",
     params:
         paper_dir=config["paper_dir"],
         costs=costs_arg,
@@ -47,7 +47,7 @@ rule summarize_selection:
     conda:
         CONDA_ENV
     log:
-        "logs/summary/{selection}.log",
+        "results/logs/summary/{selection}.log",
     params:
         paper_dir=config["paper_dir"],
         costs=costs_arg,

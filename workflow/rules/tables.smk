@@ -16,7 +16,7 @@ rule table1:
     conda:
         CONDA_ENV
     log:
-        "logs/tables/table1.log",
+        "results/logs/tables/table1.log",
     params:
         n=1,
         profile=PROFILE,
@@ -33,7 +33,7 @@ rule table2:
     conda:
         CONDA_ENV
     log:
-        "logs/tables/table2.log",
+        "results/logs/tables/table2.log",
     params:
         n=2,
         profile=PROFILE,
@@ -50,7 +50,7 @@ rule table3:
     conda:
         CONDA_ENV
     log:
-        "logs/tables/table3.log",
+        "results/logs/tables/table3.log",
     params:
         n=3,
         profile=PROFILE,
@@ -68,7 +68,7 @@ rule table4:
     conda:
         CONDA_ENV
     log:
-        "logs/tables/table4.log",
+        "results/logs/tables/table4.log",
     params:
         n=4,
         profile=PROFILE,
@@ -85,7 +85,7 @@ rule table5:
     conda:
         CONDA_ENV
     log:
-        "logs/tables/table5.log",
+        "results/logs/tables/table5.log",
     params:
         n=5,
         profile=PROFILE,
@@ -102,7 +102,7 @@ rule paper_tex:
     conda:
         CONDA_ENV
     log:
-        "logs/tables/paper.log",
+        "results/logs/tables/paper.log",
     params:
         profile=PROFILE,
     shell:

@@ -10,7 +10,7 @@ rule train:
     conda:
         CONDA_ENV
     log:
-        "logs/train/{run_id}.log",
+        "results/logs/train/{run_id}.log",
     params:
         args=train_args,
         out="results/runs/{run_id}",
