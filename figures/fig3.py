@@ -5,11 +5,14 @@ Inputs (``--hardware``):
 
 * ``activity.csv``: one row per simulated configuration, columns ``level, family, w_bits,
   s_bits, T, bit_budget, primitive, toggles, sops, toggles_per_sop, source``.
-* ``activity_fits.csv``: the linear fits ``toggles_per_sop = slope * bit_budget + intercept``.
-  Its label column is the first of ``fit, name, level, family, label`` present; it needs
-  ``slope`` and ``intercept`` and an R^2 column (``r2``, ``r_squared``, ``R2`` or ``rsquared``).
-  A fit whose label matches a ``level`` (or ``family``) of activity.csv is drawn in that
-  series' colour.
+* ``activity_fits.csv`` (written by ``qsnn synth activity``): per ``level, family, primitive``
+  two least-squares fits of ``toggles_per_sop``: ``model = bb`` (``a + b*BB``, bit budget
+  alone) and ``model = bb+t`` (``a + b*BB + c*T``, plus a fixed cost per time step), each with
+  its ``r2``.
+
+Only the ``total`` primitive is plotted: one series per (level, family). The bit-budget-alone
+fit is drawn as a line; the legend gives R^2 of both fits, so the per-time-step term's effect
+is visible without a second axis.
 
 The y axis is simulated switching activity, a proxy, never labelled as energy.
 """
@@ -28,63 +31,54 @@ ACTIVITY = "activity.csv"
 FITS = "activity_fits.csv"
 ACTIVITY_COLUMNS = ("level", "family", "w_bits", "s_bits", "T", "bit_budget", "primitive", "toggles",
                     "sops", "toggles_per_sop", "source")
-FIT_LABEL_COLUMNS = ("fit", "name", "level", "family", "label")
-R2_COLUMNS = ("r2", "r_squared", "R2", "rsquared")
+FIT_COLUMNS = ("level", "family", "primitive", "model", "a", "b", "c", "r2")
+PLOTTED_PRIMITIVE = "total"
 MARKERS = "osD^vP*X"
 Y_LABEL = "toggles per synaptic op\n(simulated switching activity, not energy)"
 
 
-def first_present(df: pd.DataFrame, candidates, path, what: str) -> str:
-    for c in candidates:
-        if c in df.columns:
-            return c
-    raise ValueError(f"{path}: no {what} column (expected one of {', '.join(candidates)}); "
-                     "regenerate it with `qsnn synth fit` or the workflow")
+def total_rows(df: pd.DataFrame, path) -> pd.DataFrame:
+    rows = df[df["primitive"].astype(str) == PLOTTED_PRIMITIVE]
+    if rows.empty:
+        raise ValueError(f"{path}: has no '{PLOTTED_PRIMITIVE}' primitive rows; rerun `qsnn synth activity`")
+    return rows
 
 
-def read_fits(args: common.FigureArgs) -> tuple[pd.DataFrame, str, str]:
-    fits = common.read_hardware(args, FITS, ("slope", "intercept"))
-    path = args.hardware / FITS
-    return fits, first_present(fits, FIT_LABEL_COLUMNS, path, "fit label"), first_present(fits, R2_COLUMNS, path, "R^2")
+def fit_of(fits: pd.DataFrame, level: str, family: str, model: str) -> dict | None:
+    match = fits[(fits["level"].astype(str) == level) & (fits["family"].astype(str) == family)
+                 & (fits["model"].astype(str) == model)]
+    return None if match.empty else match.iloc[0].to_dict()
 
 
-def draw_points(ax, activity: pd.DataFrame, series: str) -> dict[str, str]:
-    """Scatter one series per value of ``series``; returns the colour of each series."""
-    colours = {}
-    for i, (name, rows) in enumerate(sorted(activity.groupby(series), key=lambda kv: str(kv[0]))):
-        colour = f"C{i % 10}"
-        colours[str(name)] = colour
-        sources = ", ".join(sorted(rows["source"].dropna().astype(str).unique()))
-        for j, (family, fam_rows) in enumerate(sorted(rows.groupby("family"), key=lambda kv: str(kv[0]))):
-            ax.scatter(fam_rows["bit_budget"], fam_rows["toggles_per_sop"], color=colour, marker=MARKERS[j % len(MARKERS)],
-                       s=18, alpha=0.85, label=f"{name}: {family} ({sources})")
-    return colours
-
-
-def draw_fits(ax, fits: pd.DataFrame, label_col: str, r2_col: str, colours: dict, x_max: float) -> None:
+def draw_series(ax, activity: pd.DataFrame, fits: pd.DataFrame, x_max: float) -> None:
+    """One colour per (level, family): the points, the BB-only fit line, both R^2 in the label."""
     x = np.linspace(0.0, x_max, 50)
-    for i, fit in enumerate(fits.sort_values(label_col, key=lambda c: c.astype(str)).itertuples(index=False)):
-        row = fit._asdict()
-        name = str(row[label_col])
-        ax.plot(x, row["slope"] * x + row["intercept"], linestyle=("--", ":", "-.")[i % 3],
-                color=colours.get(name, "black"),
-                label=f"fit {name}: {row['slope']:.3g} x BB + {row['intercept']:.3g} ($R^2$ = {row[r2_col]:.3f})")
+    groups = sorted(activity.groupby(["level", "family"]), key=lambda kv: tuple(map(str, kv[0])))
+    for i, ((level, family), rows) in enumerate(groups):
+        colour = f"C{i % 10}"
+        bb_fit, bbt_fit = fit_of(fits, str(level), str(family), "bb"), fit_of(fits, str(level), str(family), "bb+t")
+        label = f"{level} ({family})"
+        if bb_fit is not None:
+            label += f": BB fit $R^2$ = {bb_fit['r2']:.3f}"
+            ax.plot(x, bb_fit["a"] + bb_fit["b"] * x, linestyle="--", color=colour, linewidth=0.9)
+        if bbt_fit is not None:
+            label += f", BB+T fit $R^2$ = {bbt_fit['r2']:.3f} ({bbt_fit['c']:.3g} per step)"
+        for j, (T, t_rows) in enumerate(sorted(rows.groupby("T"))):
+            ax.scatter(t_rows["bit_budget"], t_rows["toggles_per_sop"], color=colour, marker=MARKERS[j % len(MARKERS)],
+                       s=18, alpha=0.85, label=label if j == 0 else None)
 
 
 def make_figure(args: common.FigureArgs):
-    activity = common.read_hardware(args, ACTIVITY, ACTIVITY_COLUMNS)
-    if activity.empty:
-        raise ValueError(f"{args.hardware / ACTIVITY}: has no rows; rerun the switching-activity simulation")
-    fits, label_col, r2_col = read_fits(args)
-    series = label_col if label_col in activity.columns else "level"
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
-    colours = draw_points(ax, activity, series)
-    draw_fits(ax, fits, label_col, r2_col, colours, float(activity["bit_budget"].max()) * 1.05)
+    activity = total_rows(common.read_hardware(args, ACTIVITY, ACTIVITY_COLUMNS), args.hardware / ACTIVITY)
+    fits = total_rows(common.read_hardware(args, FITS, FIT_COLUMNS), args.hardware / FITS)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    draw_series(ax, activity, fits, float(activity["bit_budget"].max()) * 1.05)
     ax.set_xlabel("Bit Budget BB = W x S x T (bits per synapse, Eq. 4)")
     ax.set_ylabel(Y_LABEL)
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", fontsize="x-small", title="markers: T = " + ", ".join(
+        str(t) for t in sorted(activity["T"].unique())), title_fontsize="x-small")
     levels = ", ".join(sorted(activity["level"].astype(str).unique()))
     common.set_title(fig, "Fig. 3: Bit Budget vs switching activity per synaptic operation\n"
                  f"hardware simulation ({levels}); {args.profile} profile; no dataset involved; "

@@ -24,13 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qsnn", description="W/S/T quantized SNNs and Bit-Budget costs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-            continue  # TODO(integration): make strict once every module exists
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
