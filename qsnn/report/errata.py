@@ -11,10 +11,11 @@ Checks:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
+
+from qsnn.report.summarize import as_number
 
 TOLERANCE = 0.02
 POWERS_OF_TWO_W = (1, 2, 4, 8, 16)
@@ -32,14 +33,6 @@ class Erratum:
     kind: str = "inconsistency"  # "inconsistency" (the paper contradicts itself) | "deviation" (only ours differs)
 
 
-def _f(value) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(out) else out
-
-
 def _close(a: float, b: float, tol: float = TOLERANCE) -> bool:
     return b != 0 and abs(a / b - 1.0) <= tol
 
@@ -50,7 +43,7 @@ def bit_budget_errata(paper_tables: dict[int, pd.DataFrame]) -> list[Erratum]:
         if "bit_budget" not in frame.columns:
             continue
         for row, rec in frame.iterrows():
-            printed = _f(rec["bit_budget"])
+            printed = as_number(rec["bit_budget"])
             product = int(rec["w_bits"]) * int(rec["s_bits"]) * int(rec["T"])
             if printed is not None and int(printed) != product:
                 found.append(Erratum(n, int(row), "Bit Budget", f"{printed:g}", str(product),
@@ -103,7 +96,7 @@ def cost_errata(experiments: pd.DataFrame) -> list[Erratum]:
     found = []
     for rec in rows.to_dict(orient="records"):
         for column, label in COST_CELLS.items():
-            ours, printed = _f(rec.get(column)), _f(rec.get("paper_" + column))
+            ours, printed = as_number(rec.get(column)), as_number(rec.get("paper_" + column))
             if ours is None or printed is None or _close(ours, printed):
                 continue
             rec = {**rec, column: ours, "paper_" + column: printed}

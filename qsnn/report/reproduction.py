@@ -12,13 +12,12 @@ within 2 %.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from qsnn.report.errata import TOLERANCE, Erratum, find_errata
-from qsnn.report.summarize import load_paper_tables
+from qsnn.report.summarize import as_number, load_paper_tables
 
 KIND_COST = "cost (exact, full scale)"
 KIND_NS_ACE = {"measured": "NS-ACE (measured firing rates, full scale)",
@@ -30,21 +29,13 @@ COST_COLUMNS = {"params_M": "Params (M)", "sops_G": "SOPs (G)", "s_ace_G": "S-AC
 HW_COLUMNS = {"fps": ("fps", "paper_fps"), "latency": ("latency_ms", "paper_latency")}
 
 
-def _f(value) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(out) else out
-
-
 def _fmt(value) -> str:
-    v = _f(value)
+    v = as_number(value)
     return "-" if v is None else f"{v:.4g}"
 
 
 def _delta(ours, published, relative: bool) -> str:
-    o, p = _f(ours), _f(published)
+    o, p = as_number(ours), as_number(published)
     if o is None or p is None:
         return "-"
     if relative and p != 0:
@@ -72,7 +63,7 @@ def table_cells(frame: pd.DataFrame, paper: pd.DataFrame | None) -> list[dict]:
         for rec in group.to_dict(orient="records"):
             cells.append(_accuracy_cell(where, rec))
             for name, (ours_col, paper_col) in HW_COLUMNS.items():
-                if _f(rec.get(paper_col)) is not None:  # the cells the paper prints (fps for CIFAR10, latency for DVS)
+                if as_number(rec.get(paper_col)) is not None:  # the cells the paper prints (fps for CIFAR10, latency for DVS)
                     cells.append({**where, "dataset": rec["paper_dataset"], "cell": name, "published": rec.get(paper_col),
                                   "ours": rec.get(ours_col), "delta": _delta(rec.get(ours_col), rec.get(paper_col), True),
                                   "kind": f"hardware ({rec.get('hw_kind') or 'not available'})", "cost": False})
@@ -96,8 +87,8 @@ def _accuracy_cell(where: dict, rec: dict) -> dict:
 
 
 def cost_summary(cells: list[dict]) -> tuple[int, int]:
-    compared = [c for c in cells if c["cost"] and _f(c["published"]) is not None and _f(c["ours"]) is not None]
-    within = [c for c in compared if abs(_f(c["ours"]) / _f(c["published"]) - 1) <= TOLERANCE]
+    compared = [c for c in cells if c["cost"] and as_number(c["published"]) is not None and as_number(c["ours"]) is not None]
+    within = [c for c in compared if abs(as_number(c["ours"]) / as_number(c["published"]) - 1) <= TOLERANCE]
     return len(within), len(compared)
 
 

@@ -76,7 +76,8 @@ def load_paper_tables(paper_dir: Path) -> dict[int, pd.DataFrame]:
     return tables
 
 
-def _num(value) -> float | None:
+def as_number(value) -> float | None:
+    """A CSV cell as a float, or None for blanks, '-', NaN and text."""
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -88,14 +89,14 @@ def published(tables: dict[int, pd.DataFrame], table, row, paper_dataset: str) -
     """Published cells of one table row; the accuracy is the column of this paper dataset."""
     blank = {k: None for k in ("paper_params_M", "paper_sops_G", "paper_s_ace_G", "paper_ns_ace_G",
                                "paper_acc", "paper_fps", "paper_latency")}
-    if _num(table) is None or int(table) not in tables:
+    if as_number(table) is None or int(table) not in tables:
         return blank
     rec = tables[int(table)].loc[int(row)]
     acc_col = "acc_" + paper_dataset.replace("-", "_")
     return {
-        "paper_params_M": _num(rec.get("params_M")), "paper_sops_G": _num(rec.get("sops_G")),
-        "paper_s_ace_G": _num(rec.get("s_ace_G")), "paper_ns_ace_G": _num(rec.get("ns_ace_G")),
-        "paper_acc": _num(rec.get(acc_col)), "paper_fps": _num(rec.get("fps")), "paper_latency": _num(rec.get("latency")),
+        "paper_params_M": as_number(rec.get("params_M")), "paper_sops_G": as_number(rec.get("sops_G")),
+        "paper_s_ace_G": as_number(rec.get("s_ace_G")), "paper_ns_ace_G": as_number(rec.get("ns_ace_G")),
+        "paper_acc": as_number(rec.get(acc_col)), "paper_fps": as_number(rec.get("fps")), "paper_latency": as_number(rec.get("latency")),
     }
 
 
@@ -129,7 +130,7 @@ def load_accelerator(hardware_dir: Path) -> pd.DataFrame | None:
 def hardware_cells(accel: pd.DataFrame | None, rec: dict) -> dict:
     """Table 4's fps / latency for this row from results/hardware/accelerator.csv (modelled or measured)."""
     blank = {"fps": None, "latency_ms": None, "hw_kind": ""}
-    if accel is None or _num(rec["table"]) != 4:
+    if accel is None or as_number(rec["table"]) != 4:
         return blank
     match = accel
     for col, value in (("dataset", rec["paper_dataset"]), ("w_bits", rec["w_bits"]), ("s_bits", rec["s_bits"]), ("T", rec["T"])):
@@ -143,8 +144,8 @@ def hardware_cells(accel: pd.DataFrame | None, rec: dict) -> dict:
     if "kind" in match.columns and (match["kind"] == "measured").any():
         match = match[match["kind"] == "measured"]  # a board measurement replaces the model
     hit = match.iloc[0]
-    latency = next((_num(hit[c]) for c in ("latency_ms", "latency") if c in hit.index), None)
-    return {"fps": _num(hit.get("fps")), "latency_ms": latency, "hw_kind": str(hit.get("kind", "modelled"))}
+    latency = next((as_number(hit[c]) for c in ("latency_ms", "latency") if c in hit.index), None)
+    return {"fps": as_number(hit.get("fps")), "latency_ms": latency, "hw_kind": str(hit.get("kind", "modelled"))}
 
 
 # --------------------------------------------------------------------------- assembly

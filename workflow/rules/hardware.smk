@@ -1,6 +1,8 @@
 # Hardware (issue 5): RTL simulation traces (Fig. 2), switching activity (Fig. 3), synthesis,
 # and the accelerator model (Table 4). Every number is labelled modelled, simulated or measured.
 # The synthesis sweep and the simulations cache per configuration inside the qsnn commands.
+# priority: the sweep and the activity simulations are the longest serial steps of the quick
+# profile; starting them first lets them overlap with the training runs.
 
 
 rule hw_traces:
@@ -15,6 +17,7 @@ rule hw_traces:
 
 
 rule hw_activity_rtl:
+    priority: 10
     input:
         activity_checkpoint,
     output:
@@ -30,8 +33,13 @@ rule hw_activity_rtl:
 
 
 rule synth_sweep:
+    priority: 10
     output:
         "results/hardware/synthesis.csv",
+    # Declared here as well as in the profile: Snakemake only finds a workflow profile at
+    # profiles/default next to the root Snakefile, so a plain `snakemake --cores all` would
+    # otherwise run the sweep on one core.
+    threads: 2
     conda:
         CONDA_ENV
     log:
@@ -41,6 +49,7 @@ rule synth_sweep:
 
 
 rule synth_activity:
+    priority: 10
     input:
         rtl="results/hardware/activity_rtl.csv",
         synthesis="results/hardware/synthesis.csv",  # reuses the sweep's cached netlists

@@ -7,6 +7,8 @@ rule train:
         lambda wildcards: f"results/data/{run_of(wildcards).dataset}.prepared",
     output:
         "results/runs/{run_id}/metrics.json",
+    # One thread per run: two runs in parallel on 2 cores beat one run on two threads.
+    threads: 1
     conda:
         CONDA_ENV
     log:
