@@ -76,10 +76,17 @@ class MultiStepLIF(torch.autograd.Function):
         v = torch.full_like(x[0], v_reset)
         membrane, spikes = torch.empty_like(x), torch.empty_like(x)
         for t in range(x.shape[0]):
-            v = v / tau + x[t]
-            s = torch.clamp(torch.floor(v / v_th), 0, levels) * v_th
-            membrane[t], spikes[t] = v, s
-            v = torch.where(s > 0, torch.full_like(v, v_reset), v) if hard else v - s
+            v = torch.div(v, tau).add_(x[t])  # v / tau exactly as documented, not v * (1 / tau)
+            membrane[t] = v
+            s = spikes[t]  # a view: the level is written in place, no temporaries
+            torch.div(v, v_th, out=s) if v_th != 1.0 else s.copy_(v)
+            s.floor_().clamp_(0, levels)
+            if v_th != 1.0:
+                s.mul_(v_th)
+            if hard:
+                v.masked_fill_(s > 0, v_reset)
+            else:
+                v.sub_(s)
         ctx.save_for_backward(membrane, spikes)
         ctx.params = (tau, v_th, levels, alpha, hard)
         return spikes
@@ -89,15 +96,23 @@ class MultiStepLIF(torch.autograd.Function):
         membrane, spikes = ctx.saved_tensors
         tau, v_th, levels, alpha, hard = ctx.params
         grad_x = torch.empty_like(grad_spikes)
-        carry = torch.zeros_like(grad_spikes[0])
+        carry = None
         for t in range(grad_spikes.shape[0] - 1, -1, -1):
-            u = membrane[t] / v_th
-            surrogate = atan_surrogate_grad(u - torch.clamp(torch.round(u), 1, levels), alpha)
-            grad_v = grad_spikes[t] * surrogate + carry
-            grad_x[t] = grad_v
+            grad_v = grad_x[t]
+            # distance to the nearest firing level, in units of v_th (S=1: the only level is 1)
+            torch.div(membrane[t], v_th, out=grad_v) if v_th != 1.0 else grad_v.copy_(membrane[t])
+            if levels == 1:
+                grad_v.sub_(1.0)
+            else:
+                grad_v.sub_(torch.round(grad_v).clamp_(1, levels))
+            # ATan surrogate, alpha/2 / (1 + (pi/2 * alpha * d)^2), computed in place
+            grad_v.mul_(math.pi / 2.0 * alpha).square_().add_(1.0).reciprocal_().mul_(alpha / 2.0)
+            grad_v.mul_(grad_spikes[t])
+            if carry is not None:
+                grad_v.add_(carry)
             carry = grad_v / tau
-            if hard:
-                carry = carry * (spikes[t - 1] == 0) if t > 0 else carry
+            if hard and t > 0:
+                carry.masked_fill_(spikes[t - 1] > 0, 0.0)
         return grad_x, None, None, None, None, None, None
 
 

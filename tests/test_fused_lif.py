@@ -21,7 +21,7 @@ def per_step_autograd_lif(x, tau, v_th, levels, hard):
 
 @pytest.mark.parametrize("hard", [True, False])
 @pytest.mark.parametrize("levels", [1, 3, 255])
-@pytest.mark.parametrize("tau", [1.0, 2.0])
+@pytest.mark.parametrize("tau", [1.0, 2.0, 3.0])
 def test_fused_matches_autograd_unrolled(hard, levels, tau):
     torch.manual_seed(levels)
     x = (torch.randn(6, 4, 9, dtype=torch.float64) * 2).requires_grad_()
@@ -29,6 +29,9 @@ def test_fused_matches_autograd_unrolled(hard, levels, tau):
     expected = per_step_autograd_lif(x, tau, 1.0, levels, hard)
     (expected_grad,) = torch.autograd.grad(expected, x, grad)
     got = multistep_lif(x, tau, 1.0, 0.0, levels, 2.0, hard)
+    # v_th != 1 takes the general path of the fused kernel
+    scaled = multistep_lif(x.detach() * 0.5, tau, 0.5, 0.0, levels, 2.0, hard)
+    assert torch.equal(scaled, per_step_autograd_lif(x.detach() * 0.5, tau, 0.5, levels, hard))
     (got_grad,) = torch.autograd.grad(got, x, grad)
     assert torch.equal(got, expected)
     assert torch.allclose(got_grad, expected_grad, atol=1e-12)
