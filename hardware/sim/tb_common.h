@@ -168,6 +168,25 @@ struct Sim {
     }
 };
 
+// Writes a layer's weight memory, one address (CHUNKS of them) per cycle: codes are laid out
+// [chunk][row][col]. we_mask selects the tile (1 for a lone tile, 1 << layer in a pipeline).
+// A template so that testbenches whose top has no weight port (tb_neuron) still compile.
+template <class SimT>
+static void load_weights(SimT& sim, unsigned we_mask, int chunks, int rows, int cols, int w_bits,
+                         const std::vector<int64_t>& codes) {
+    auto* top = sim.top;
+    for (int a = 0; a < chunks; ++a) {
+        top->w_we = we_mask;
+        set_field(top->w_addr, 0, 32, static_cast<uint64_t>(a));
+        for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < cols; ++c)
+                set_field(top->w_data, (r * cols + c) * w_bits, w_bits,
+                          static_cast<uint64_t>(codes[(a * rows + r) * cols + c]));
+        sim.tick();
+    }
+    top->w_we = 0;
+}
+
 static double now_s() {
     using clock = std::chrono::steady_clock;
     return std::chrono::duration<double>(clock::now().time_since_epoch()).count();

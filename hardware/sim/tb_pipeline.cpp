@@ -12,19 +12,6 @@
 #define CHUNKS2 (ROWS1 / COLS2)
 #define CHUNKS3 (ROWS2 / COLS3)
 
-static void load(Sim& sim, int layer, int chunks, int rows, int cols, const std::vector<int64_t>& w) {
-    Vtop* top = sim.top;
-    for (int a = 0; a < chunks; ++a) {
-        top->w_we = static_cast<uint8_t>(1u << layer);
-        set_field(top->w_addr, 0, 32, static_cast<uint64_t>(a));
-        for (int r = 0; r < rows; ++r)
-            for (int c = 0; c < cols; ++c)
-                set_field(top->w_data, (r * cols + c) * W, W, static_cast<uint64_t>(w[(a * rows + r) * cols + c]));
-        sim.tick();
-    }
-    top->w_we = 0;
-}
-
 int main(int argc, char** argv) {
     if (argc < 4) die("usage: tb_pipeline STIM OUT STATS [VCD|-] [COVERAGE|-]");
     const char* vcd = (argc > 4 && std::string(argv[4]) != "-") ? argv[4] : nullptr;
@@ -43,9 +30,9 @@ int main(int argc, char** argv) {
     sim.tick(); sim.tick();
     top->rst = 0;
     const uint64_t l0 = sim.cycle;
-    load(sim, 0, CHUNKS1, ROWS1, COLS1, w1);
-    load(sim, 1, CHUNKS2, ROWS2, COLS2, w2);
-    load(sim, 2, CHUNKS3, ROWS3, COLS3, w3);
+    load_weights(sim, 1u << 0, CHUNKS1, ROWS1, COLS1, W, w1);
+    load_weights(sim, 1u << 1, CHUNKS2, ROWS2, COLS2, W, w2);
+    load_weights(sim, 1u << 2, CHUNKS3, ROWS3, COLS3, W, w3);
     const uint64_t load_cycles = sim.cycle - l0;
     sim.zero_coverage();
 

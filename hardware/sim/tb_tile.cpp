@@ -36,15 +36,7 @@ int main(int argc, char** argv) {
         const int64_t n = in.next(), T = in.next();
         const std::vector<int64_t> spk = in.take(static_cast<size_t>(n * T * CHUNKS * COLS));
         uint64_t c0 = sim.cycle;
-        for (int a = 0; a < CHUNKS; ++a) {
-            top->w_we = 1;
-            set_field(top->w_addr, 0, 32, static_cast<uint64_t>(a));
-            for (int r = 0; r < ROWS; ++r)
-                for (int c = 0; c < COLS; ++c)
-                    set_field(top->w_data, (r * COLS + c) * W, W, static_cast<uint64_t>(wts[(a * ROWS + r) * COLS + c]));
-            sim.tick();
-        }
-        top->w_we = 0;
+        load_weights(sim, 1u, CHUNKS, ROWS, COLS, W, wts);
         load_cycles += sim.cycle - c0;
         if (p == 0) sim.zero_coverage();  // activity counts the streaming datapath, not the weight load
 
