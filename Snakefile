@@ -3,6 +3,7 @@
 #
 #   snakemake --cores all                                   # quick profile (default, offline)
 #   snakemake --cores all --configfile config/paper.yaml    # the paper profile (GPUs)
+#   snakemake --cores all --configfile config/rehearsal.yaml  # the paper DAG on fake data (CPU)
 #   snakemake results/figures/fig4.pdf                      # only what Fig. 4 needs
 #
 # Experiments are data (config/*.yaml + data/paper/table*.csv, expanded by qsnn.experiments);
@@ -12,7 +13,14 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# A --configfile is a whole configuration: config/paper.yaml, config/rehearsal.yaml or a user's own
+# file replace the quick profile instead of being merged over it (a merge would leave the quick
+# profile's tables, figures and extensions in a config that selects fewer). --config KEY=VALUE
+# still overrides single keys of whichever file is in use.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
 
 
 include: "workflow/rules/common.smk"
@@ -26,14 +34,24 @@ include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
 
 
+# Cheap bookkeeping rules run on the submitting host, never as cluster jobs; so do the
+# downloads (compute nodes often have no internet).
+localrules:
+    all,
+    fake_dataset,
+    prepare_dataset,
+    plan,
+    summarize,
+    summarize_selection,
+    paper_costs,
+    plan_costs,
+    reproduction_report,
+    synth_accelerator,
+    paper_tex,
+
+
 rule all:
     input:
-        run_metrics(),
-        expand("results/tables/table{n}.tex", n=TABLES),
-        expand("results/figures/fig{n}.{ext}", n=FIGURES, ext=["pdf", "png"]),
-        HARDWARE_CSVS,
-        "results/summary/experiments.csv",
-        "results/costs/paper_costs.csv",
-        "results/report/reproduction.md",
-        "results/paper.tex",
+        # Every run, table, figure, hardware CSV and report; the config's `outputs:` may narrow it.
+        default_targets(),
     default_target: True

@@ -33,7 +33,7 @@ import pandas as pd  # noqa: E402
 
 FIGURES_DIR = Path(__file__).resolve().parent
 RC_FILE = FIGURES_DIR / "matplotlibrc"
-PROFILES = ("quick", "paper")
+from qsnn.profiles import PROFILES, REHEARSAL_NOTICE, notice_suffix  # noqa: E402  (one list, one wording for every output)
 
 # Printed names of the registry datasets (DESIGN.md "Data").
 DATASET_LABELS = {
@@ -207,7 +207,7 @@ def provenance_of(df: pd.DataFrame, profile: str) -> str:
 
 
 def stand_in_note(profile: str) -> str:
-    return " (stand-in data, not comparable to the paper)" if profile == "quick" else ""
+    return notice_suffix(profile)
 
 
 def set_title(fig, *lines: str) -> None:
@@ -250,6 +250,14 @@ def save_figure(fig, out: Path) -> tuple[Path, Path]:
     return out, png
 
 
+def stamp_rehearsal(fig, profile: str) -> None:
+    """A rehearsal's figure plots fake data: say so across its face, where no crop can remove it."""
+    if profile != "rehearsal":
+        return
+    fig.text(0.5, 0.5, REHEARSAL_NOTICE, ha="center", va="center", rotation=20, fontsize=22,
+             color="tab:red", alpha=0.35, weight="bold", zorder=1000)
+
+
 def run(make_figure: Callable[[FigureArgs], "matplotlib.figure.Figure"], prog: str, description: str,
         argv: list[str] | None = None) -> int:
     """The body of every script's ``main``: parse, style, plot, save; errors -> exit 2."""
@@ -257,6 +265,7 @@ def run(make_figure: Callable[[FigureArgs], "matplotlib.figure.Figure"], prog: s
     try:
         setup_style()
         fig = make_figure(args)
+        stamp_rehearsal(fig, args.profile)
         save_figure(fig, args.out)
     except (ValueError, FileNotFoundError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)

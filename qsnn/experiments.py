@@ -8,9 +8,17 @@ datasets, for how many epochs, and how the quick profile shrinks them. So every 
 exists once, as data, and becomes one :class:`Entry` per (row, paper dataset).
 
 An :class:`Entry` points at the :class:`Run` that produces its accuracy. Runs are deduplicated by
-run id, ``{dataset}__{arch}__{wst.slug}__e{epochs}__s{seed}`` of what is actually trained: a row
-shared by Tables 2 and 5 is trained once, and in the quick profile CIFAR10 and CIFAR100 rows that
-map to the same stand-in (``digits``) share a run.
+run id, ``{dataset}__{arch}__{wst.slug}__e{epochs}__s{seed}__{settings}`` of what is actually
+trained: a row shared by Tables 2 and 5 is trained once, and in the quick profile CIFAR10 and
+CIFAR100 rows that map to the same stand-in (``digits``) share a run. ``{settings}`` is a short
+hash of every other setting that changes a result (:class:`TrainSettings`: batch size, learning
+rate, the per-epoch batch cap, whether the data's checksums were verified), so a changed setting
+is a new run and never collides with an old checkpoint, and a rehearsal run (fake, unverified
+data, two batches) can never be mistaken for the paper run of the same W/S/T.
+
+Profiles: ``quick`` (stand-ins), ``paper`` (the real thing) and ``rehearsal``: the paper
+profile's plan, job for job, on fake data in the real formats (``data.fake``), with the runs
+capped by ``train.limit_batches``. ``outputs`` selects what ``snakemake`` builds by default.
 
 Users extend the benchmark with one line under ``extensions:``
 (``- {dataset: cifar100, arch: spikformer-4-384, wst: 3/3/3}``); it becomes a run, a row of
@@ -36,8 +44,19 @@ from qsnn.wst import WST, parse_wst
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 TABLE_NUMBERS = (1, 2, 3, 4, 5)
 RUN_ID_PATTERN = re.compile(
-    r"^(?P<dataset>[a-z0-9-]+)__(?P<arch>[a-z0-9-]+)__w(?P<w>\d+)s(?P<s>\d+)t(?P<t>\d+)__e(?P<epochs>\d+)__s(?P<seed>\d+)$"
+    r"^(?P<dataset>[a-z0-9-]+)__(?P<arch>[a-z0-9-]+)__w(?P<w>\d+)s(?P<s>\d+)t(?P<t>\d+)__e(?P<epochs>\d+)__s(?P<seed>\d+)"
+    r"__(?P<settings>[0-9a-f]{8})$"
 )
+# `qsnn train`'s defaults (paper Sec. 6.3), used when the config's `train:` block leaves a key out.
+DEFAULT_BATCH_SIZE = 128
+DEFAULT_LR = 5e-4
+# What `snakemake` builds when no target is named; `outputs:` in the config narrows it.
+ALL_OUTPUTS = {
+    "tables": [1, 2, 3, 4, 5],
+    "figures": [1, 2, 3, 4, 5, 6],
+    "hardware": ["synthesis", "activity", "accelerator", "validation", "traces"],
+    "report": True,
+}
 
 
 class ConfigError(ValueError):
@@ -45,6 +64,30 @@ class ConfigError(ValueError):
 
 
 # --------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every setting of a run, besides dataset, architecture, W/S/T, epochs and seed, that changes
+    its result. Part of the run's identity (the run id's last field); the code version is not:
+    a run trained by older code stays valid, and its metrics.json records that version."""
+
+    batch_size: int = DEFAULT_BATCH_SIZE
+    lr: float = DEFAULT_LR
+    limit_batches: int | None = None  # optimizer steps (and test batches) per epoch; None = all
+    checksums_verified: bool = True  # False when the data was prepared with --skip-checksum
+
+    def to_dict(self) -> dict:
+        return {"batch_size": self.batch_size, "lr": self.lr, "limit_batches": self.limit_batches,
+                "checksums_verified": self.checksums_verified}
+
+    @property
+    def tag(self) -> str:
+        import hashlib
+        import json
+
+        canonical = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -56,22 +99,11 @@ class Run:
     wst: WST
     epochs: int
     seed: int
+    settings: TrainSettings = field(default_factory=TrainSettings)
 
     @property
     def run_id(self) -> str:
-        return f"{self.dataset}__{self.arch}__{self.wst.slug}__e{self.epochs}__s{self.seed}"
-
-    @classmethod
-    def from_id(cls, run_id: str) -> "Run":
-        """Invert :attr:`run_id` (the Snakemake rule only sees the id in the output path)."""
-        match = RUN_ID_PATTERN.match(run_id)
-        if not match:
-            raise ConfigError(
-                f"malformed run id {run_id!r}: expected DATASET__ARCH__wWsStT__eEPOCHS__sSEED, "
-                "e.g. digits__spikformer-tiny__w4s2t1__e15__s0"
-            )
-        g = match.groupdict()
-        return cls(g["dataset"], g["arch"], WST(int(g["w"]), int(g["s"]), int(g["t"])), int(g["epochs"]), int(g["seed"]))
+        return f"{self.dataset}__{self.arch}__{self.wst.slug}__e{self.epochs}__s{self.seed}__{self.settings.tag}"
 
 
 @dataclass(frozen=True)
@@ -140,8 +172,10 @@ class ExperimentConfig:
     quick_archs: Mapping[str, str] = field(default_factory=dict)
     figures: tuple[FigureSpec, ...] = ()
     extensions: tuple[Extension, ...] = ()
-    batch_size: int | None = None
-    lr: float | None = None
+    settings: TrainSettings = field(default_factory=TrainSettings)
+    fake: Mapping[str, Any] | None = None  # rehearsal only: {samples, seed} of `qsnn data fake`
+    archive_dir: str | None = None  # prepare datasets from local archives instead of downloading
+    outputs: Mapping[str, Any] = field(default_factory=lambda: dict(ALL_OUTPUTS))
 
     @property
     def is_quick(self) -> bool:
@@ -154,6 +188,15 @@ class Plan:
 
     profile: str
     entries: tuple[Entry, ...]
+    config: ExperimentConfig | None = None
+
+    def run(self, run_id: str) -> Run:
+        """The planned run behind ``run_id`` (the Snakemake rule only sees the id in the output path)."""
+        for run in self.runs:
+            if run.run_id == run_id:
+                return run
+        raise ConfigError(f"run id {run_id!r} is not in this config's plan; list the planned runs with "
+                          "`snakemake -n` or `qsnn report plan`")
 
     @property
     def runs(self) -> tuple[Run, ...]:
@@ -217,11 +260,22 @@ def _describe_schema_error(err) -> str:
     if err.validator == "enum":
         return f"- {key}: {err.instance!r} is not allowed; allowed values: {', '.join(map(repr, err.validator_value))}"
     if err.validator == "type":
-        return f"- {key}: {err.instance!r} has the wrong type; expected {err.validator_value}"
+        hint = ""
+        if isinstance(err.instance, str) and "object" in str(err.validator_value):
+            # `--config train={lr: 0.001}` reaches the workflow as a string.
+            hint = ("; nested keys cannot be set with --config KEY=VALUE: put them in a YAML file and pass it "
+                    "with --configfile FILE")
+        return f"- {key}: {err.instance!r} has the wrong type; expected {err.validator_value}{hint}"
     if err.validator == "additionalProperties":
         return f"- {key}: {err.message}; remove or rename it (allowed keys are in workflow/schemas/config.schema.yaml)"
     if err.validator == "pattern" and key.endswith(".wst"):
         return f"- {key}: {err.instance!r} is not a W/S/T allocation; write three integers like '4/2/1' (weight bits/spike bits/time steps)"
+    if err.validator == "uniqueItems":
+        return f"- {key}: {err.instance!r} lists an item twice; list each one once"
+    if err.validator == "minProperties" and key == "tables":
+        return "- tables: {} selects no table; configure at least one of table1..table5 (see config/config.yaml)"
+    if err.validator in ("minimum", "maximum", "exclusiveMinimum"):
+        return f"- {key}: {err.instance!r} is out of range ({err.message.split(' is ', 1)[-1]})"
     if err.validator == "oneOf" and key.endswith(".train"):
         return f"- {key}: {err.instance!r} is not allowed; use 'this paper', 'none', 'all' or a list of row numbers"
     return f"- {key}: {err.message}"
@@ -234,19 +288,96 @@ def _key_path(parts: Iterable) -> str:
     return out
 
 
+def read_yaml(path: str | Path) -> dict:
+    """A YAML config file; a syntax error names the file, line and column."""
+    try:
+        with open(path) as fh:
+            raw = yaml.safe_load(fh)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{where}: invalid YAML ({err.problem}); fix the syntax there") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot be read ({err.strerror}); pass an existing config file") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys (profile, seed, ...), "
+                          f"not a {type(raw).__name__}")
+    return raw
+
+
 def load_config(source: str | Path | Mapping, base_dir: Path | None = None) -> ExperimentConfig:
     """Validate a config (a YAML path or an already-merged mapping) and return it typed.
 
     ``base_dir`` resolves a relative ``paper_dir`` (default: the current directory, which is
     the workflow's working directory).
     """
-    if isinstance(source, (str, Path)):
-        with open(source) as fh:
-            raw = yaml.safe_load(fh) or {}
-    else:
-        raw = dict(source)
+    import copy
+
+    raw = read_yaml(source) if isinstance(source, (str, Path)) else copy.deepcopy(dict(source))
+    schema = load_schema()
+    _coerce_numbers(raw, schema)
     validate_schema(raw)
+    _check_numbers(raw, schema, "")
     return _build_config(raw, base_dir or Path.cwd())
+
+
+_FLOAT_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _subschema(schema: Mapping, key) -> Mapping | None:
+    """The schema of ``key`` under an object or array ``schema`` (None when unconstrained)."""
+    if isinstance(key, int):
+        items = schema.get("items")
+        return items if isinstance(items, Mapping) else None
+    if key in schema.get("properties", {}):
+        return schema["properties"][key]
+    for pattern, sub in schema.get("patternProperties", {}).items():
+        if re.search(pattern, str(key)):
+            return sub
+    extra = schema.get("additionalProperties")
+    return extra if isinstance(extra, Mapping) else None
+
+
+def _children(value):
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, list):
+        return list(enumerate(value))
+    return []
+
+
+def _coerce_numbers(raw, schema: Mapping) -> None:
+    """YAML 1.1 reads ``1e-3`` (no dot) as a string: where the schema wants a number, read it as one."""
+    for key, value in _children(raw):
+        sub = _subschema(schema, key)
+        if sub is None:
+            continue
+        if sub.get("type") == "number" and isinstance(value, str) and _FLOAT_TEXT.match(value.strip()):
+            raw[key] = float(value)
+        else:
+            _coerce_numbers(value, sub)
+
+
+def _check_numbers(raw, schema: Mapping, path: str) -> None:
+    """JSON Schema calls 20.0 an integer and accepts NaN and infinity as numbers; a run needs
+    exact integers and finite numbers, so reject those here with the key's name."""
+    import math
+
+    for key, value in _children(raw):
+        sub = _subschema(schema, key)
+        if sub is None:
+            continue
+        where = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+        types = sub.get("type")
+        types = types if isinstance(types, list) else [types]
+        if "integer" in types and isinstance(value, float):
+            raise ConfigError(f"{where}: {value!r} is not an integer; write it without a decimal point, e.g. {int(value)}"
+                              if math.isfinite(value) else f"{where}: {value!r} is not an integer")
+        if "number" in types and isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where}: {value!r} is not a finite number; give a positive number such as 0.0005")
+        _check_numbers(value, sub, where)
 
 
 def _build_config(raw: Mapping, base_dir: Path) -> ExperimentConfig:
@@ -267,14 +398,44 @@ def _build_config(raw: Mapping, base_dir: Path) -> ExperimentConfig:
         for i, ext in enumerate(raw.get("extensions") or [])
     )
     train = raw.get("train") or {}
+    data = raw.get("data") or {}
+    _check_profile_data(raw["profile"], data)
+    settings = TrainSettings(
+        batch_size=int(train.get("batch_size", DEFAULT_BATCH_SIZE)), lr=float(train.get("lr", DEFAULT_LR)),
+        limit_batches=train.get("limit_batches"),
+        checksums_verified=not (data.get("skip_checksum", False) or data.get("fake") is not None),
+    )
     cfg = ExperimentConfig(
         profile=raw["profile"], seed=raw["seed"], paper_dir=(base_dir / raw["paper_dir"]), data_root=raw["data_root"],
         epochs=dict(raw["epochs"]), tables=tables, quick_datasets=dict(quick.get("datasets", {})),
         quick_archs=dict(quick.get("archs", {})), figures=figures, extensions=extensions,
-        batch_size=train.get("batch_size"), lr=train.get("lr"),
+        settings=settings, fake=data.get("fake"), archive_dir=data.get("archive_dir"),
+        outputs={**ALL_OUTPUTS, **(raw.get("outputs") or {})},
     )
     _check_names(cfg)
+    _check_outputs(cfg)
     return cfg
+
+
+def _check_profile_data(profile: str, data: Mapping) -> None:
+    """Fake data belongs to the rehearsal alone: anything else would present fakes as results."""
+    if profile == "rehearsal" and data.get("fake") is None:
+        raise ConfigError("profile 'rehearsal' needs data.fake (e.g. data: {fake: {samples: 2}}): the rehearsal "
+                          "runs on fake data written by `qsnn data fake`")
+    if profile != "rehearsal" and data.get("fake") is not None:
+        raise ConfigError(f"data.fake: only the 'rehearsal' profile may train on fake data (profile is "
+                          f"{profile!r}); remove data.fake or set profile: rehearsal")
+    if data.get("fake") is not None and data.get("archive_dir"):
+        raise ConfigError("data.archive_dir: the rehearsal takes its archives from the fakes it writes; remove it")
+
+
+def _check_outputs(cfg: ExperimentConfig) -> None:
+    """A selected table must be in the plan, or `snakemake` would fail only at render time."""
+    planned = {spec.number for spec in cfg.tables}
+    for n in cfg.outputs["tables"]:
+        if n not in planned:
+            raise ConfigError(f"outputs.tables: Table {n} is selected but tables.table{n} is not configured; "
+                              f"add tables.table{n} or remove {n} from outputs.tables")
 
 
 def _wst_at(key: str, text: str) -> WST:
@@ -366,17 +527,43 @@ def epochs_for(cfg: ExperimentConfig, paper_dataset: str) -> int:
 
 
 def make_run(cfg: ExperimentConfig, paper_dataset: str, arch: str, wst: WST, epochs: int | None = None) -> Run:
-    return Run(trained_dataset(cfg, paper_dataset), trained_arch(cfg, arch), wst, epochs or epochs_for(cfg, paper_dataset), cfg.seed)
+    return Run(trained_dataset(cfg, paper_dataset), trained_arch(cfg, arch), wst, epochs or epochs_for(cfg, paper_dataset),
+               cfg.seed, cfg.settings)
+
+
+PAPER_TABLE_COLUMNS = ("row", "source", "arch_id", "dataset", "w_bits", "s_bits", "T")
 
 
 def read_paper_table(paper_dir: Path, number: int):
-    """``data/paper/tableN.csv`` as a DataFrame (blanks stay blank)."""
+    """``data/paper/tableN.csv`` as a DataFrame (blanks stay blank), checked: the columns the plan
+    needs exist, row numbers are unique integers and W/S/T are integers. A corrupt file gets a
+    ConfigError naming the file and the row, before any job runs."""
     import pandas as pd
 
     path = Path(paper_dir) / f"table{number}.csv"
     if not path.exists():
         raise ConfigError(f"paper_dir: {path} is missing; the transcribed paper tables belong in {paper_dir}/table1..5.csv")
-    return pd.read_csv(path, dtype={"source": str, "arch_id": str, "dataset": str, "arch": str}, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"{path}: not a readable CSV ({reason}); restore it with `git checkout -- {path}`") from None
+    missing = [c for c in PAPER_TABLE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; restore it with `git checkout -- {path}`")
+    seen: dict[int, int] = {}
+    for line, rec in enumerate(frame.to_dict(orient="records"), start=2):  # line 1 is the header
+        for column in ("row", "w_bits", "s_bits", "T"):
+            if not re.fullmatch(r"\s*\d+\s*", str(rec[column])):
+                raise ConfigError(f"{path} line {line}: {column} is {rec[column]!r}, expected a non-negative integer")
+        row = int(rec["row"])
+        if row in seen:
+            raise ConfigError(f"{path} line {line}: row number {row} repeats line {seen[row]}; each printed row "
+                              "needs its own number")
+        seen[row] = line
+    for column in ("row", "w_bits", "s_bits", "T"):
+        frame[column] = frame[column].astype(int)
+    return frame
 
 
 def row_datasets(row_dataset: str, table_datasets: tuple[str, ...]) -> list[str]:
@@ -402,6 +589,7 @@ def _figures_for(cfg: ExperimentConfig, table: int, paper_dataset: str, wst: WST
 
 def table_entries(cfg: ExperimentConfig, spec: TableSpec) -> list[Entry]:
     frame = read_paper_table(cfg.paper_dir, spec.number)
+    _check_table_selection(cfg, spec, frame)
     entries = []
     for _, rec in frame.iterrows():
         row = int(rec["row"])
@@ -428,6 +616,32 @@ def table_entries(cfg: ExperimentConfig, spec: TableSpec) -> list[Entry]:
     return entries
 
 
+def _check_table_selection(cfg: ExperimentConfig, spec: TableSpec, frame) -> None:
+    """Every selected row and dataset must select something: a selection that matches nothing is
+    a typo, not a wish to train nothing (train: none says that)."""
+    path = f"{cfg.paper_dir}/table{spec.number}.csv"
+    rows = set(frame["row"])
+    if isinstance(spec.train, tuple):
+        unknown = [r for r in spec.train if r not in rows]
+        if unknown:
+            raise ConfigError(f"tables.table{spec.number}.train: row(s) {', '.join(map(str, unknown))} are not rows of "
+                              f"{path} (rows {min(rows)}-{max(rows)}); use row numbers from its 'row' column")
+    covered = {d for value in frame["dataset"] for d in re.split(r"[;,\s]+", str(value)) if d}
+    for i, name in enumerate(spec.datasets):
+        if covered and name not in covered:
+            raise ConfigError(f"tables.table{spec.number}.datasets[{i}]: {name!r} matches no row of Table {spec.number} "
+                              f"(its rows are on: {', '.join(sorted(covered))})")
+
+
+def _check_figure_selections(cfg: ExperimentConfig, entries: list[Entry]) -> None:
+    for fig in cfg.figures:
+        if (fig.tables or fig.datasets or fig.w_bits) and not any(fig.name in e.figures for e in entries):
+            raise ConfigError(
+                f"figures.{fig.name}: selects no row (tables {list(fig.tables)}, datasets {list(fig.datasets)}"
+                + (f", w_bits {list(fig.w_bits)}" if fig.w_bits else "")
+                + "); name tables, datasets and weight bit-widths that the configured tables contain")
+
+
 def sweep_entries(cfg: ExperimentConfig) -> list[Entry]:
     """Figure-only points, e.g. Fig. 5's weight bit-width sweep (W varies, S/T fixed)."""
     entries = []
@@ -452,7 +666,7 @@ def extension_entries(cfg: ExperimentConfig) -> list[Entry]:
     for i, ext in enumerate(cfg.extensions):
         epochs = ext.epochs or epochs_for(cfg, ext.dataset)
         # Duplicates are judged on the full-scale experiment, not on the (possibly shared) quick run.
-        full_id = Run(ext.dataset, ext.arch, ext.wst, epochs, cfg.seed).run_id
+        full_id = Run(ext.dataset, ext.arch, ext.wst, epochs, cfg.seed, cfg.settings).run_id
         if full_id in seen:
             raise ConfigError(
                 f"extensions[{i}]: duplicate run id {full_id!r} (same as extensions[{seen[full_id]}]); remove one of them"
@@ -486,7 +700,8 @@ def expand(cfg: ExperimentConfig) -> Plan:
     table_rows = [entry for spec in cfg.tables for entry in table_entries(cfg, spec)]
     extensions = extension_entries(cfg)
     _check_extensions_are_new(table_rows, extensions)
-    return Plan(cfg.profile, tuple(table_rows + sweep_entries(cfg) + extensions))
+    _check_figure_selections(cfg, table_rows)
+    return Plan(cfg.profile, tuple(table_rows + sweep_entries(cfg) + extensions), cfg)
 
 
 def plan_from_config(source: str | Path | Mapping, base_dir: Path | None = None) -> Plan:

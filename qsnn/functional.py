@@ -23,6 +23,56 @@ def spike_levels(s_bits: int) -> int:
     return 2**s_bits - 1
 
 
+# ----------------------------------------------------------------------------- mixed precision
+# Under ``torch.autocast`` (the GPU trainer's float16 AMP) the spike levels must stay exact.
+# S-bit levels reach (2**S - 1) * v_th = 65535 v_th at S=16, while float16 holds integers
+# exactly only up to 2**11 = 2048 and overflows past 65504 (bfloat16: exact up to 2**8), and a
+# reduced-precision membrane rounds ``v / tau + x`` and flips ``floor`` near a level. So the
+# neuron runs in float32 and returns float32 spikes; a synaptic layer casts them down only when
+# its operands fit the autocast dtype (:func:`autocast_keeps_exact`, used by ``qsnn.layers``).
+REDUCED_PRECISION = (torch.float16, torch.bfloat16)
+
+
+def autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The dtype autocast casts to on ``device_type`` now; ``None`` when it is off (or the device has none, e.g. meta)."""
+    if not torch.amp.is_autocast_available(device_type) or not torch.is_autocast_enabled(device_type):
+        return None
+    return torch.get_autocast_dtype(device_type)
+
+
+def exact_integer_bits(dtype: torch.dtype) -> int:
+    """``b`` such that ``dtype`` holds every integer in ``[0, 2**b]`` exactly (fp16: 11, bf16: 8, fp32: 24)."""
+    return round(-math.log2(torch.finfo(dtype).eps)) + 1  # significand bits, the implicit one included
+
+
+def autocast_keeps_exact(operand_bits: int | None, device_type: str) -> bool:
+    """Whether autocast (if on) may cast a non-negative integer operand of ``operand_bits`` bits without rounding it.
+
+    ``None`` means a real-valued operand (an image, an average): autocast's usual rounding applies.
+    """
+    dtype = autocast_dtype(device_type)
+    return dtype is None or operand_bits is None or operand_bits <= exact_integer_bits(dtype)
+
+
+def run_in_float32(fn: Callable[..., torch.Tensor], x: torch.Tensor, *args) -> torch.Tensor:
+    """``fn(x, *args)`` with ``x`` upcast to float32 and autocast off, when reduced precision is around.
+
+    The float32 path (no autocast, float32 or float64 input) calls ``fn`` directly: no
+    context switch, bit-identical results. The upcast is differentiable, so the
+    gradient reaches a float16 input as float32 rounded once to float16.
+    """
+    device_type = x.device.type
+    if x.dtype not in REDUCED_PRECISION and autocast_dtype(device_type) is None:
+        return fn(x, *args)
+    with torch.autocast(device_type, enabled=False):
+        return fn(upcast(x), *args)
+
+
+def upcast(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in float32 if it is float16/bfloat16 (differentiably); float32/float64 unchanged."""
+    return x.float() if x.dtype in REDUCED_PRECISION else x
+
+
 def atan_surrogate_grad(x: torch.Tensor, alpha: float) -> torch.Tensor:
     """Derivative of ``atan(pi/2 * alpha * x) / pi + 1/2`` (SpikingJelly's ATan)."""
     return alpha / 2.0 / (1.0 + (math.pi / 2.0 * alpha * x) ** 2)
@@ -52,7 +102,8 @@ class MultiLevelSpike(torch.autograd.Function):
 
 
 def multilevel_spike(v: torch.Tensor, v_th: float, levels: int, alpha: float = 2.0) -> torch.Tensor:
-    return MultiLevelSpike.apply(v, v_th, levels, alpha)
+    """Eq. 7 on ``v``, in float32 under autocast (see :func:`run_in_float32`)."""
+    return run_in_float32(MultiLevelSpike.apply, v, v_th, levels, alpha)
 
 
 class MultiStepLIF(torch.autograd.Function):
@@ -117,8 +168,12 @@ class MultiStepLIF(torch.autograd.Function):
 
 
 def multistep_lif(x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float = 2.0, hard: bool = True):
-    """Run the multi-bit LIF over ``x`` of shape ``[T, ...]`` (see :class:`MultiStepLIF`)."""
-    return MultiStepLIF.apply(x, tau, v_th, v_reset, levels, alpha, hard)
+    """Run the multi-bit LIF over ``x`` of shape ``[T, ...]`` (see :class:`MultiStepLIF`).
+
+    Membrane and spikes are float32 whatever autocast does around the call: float16 would
+    round levels above 2048 and overflow at S=16 (see :data:`REDUCED_PRECISION`).
+    """
+    return run_in_float32(MultiStepLIF.apply, x, tau, v_th, v_reset, levels, alpha, hard)
 
 
 def lif_integer(

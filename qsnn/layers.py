@@ -10,15 +10,23 @@ carries the two bit-widths that the cost metrics need:
 
 Architectures set both; ``qsnn.metrics`` reads them, so a new architecture needs
 no hand counting.
+
+Mixed precision: ``in_bits`` also decides whether a layer may run under autocast.
+Spike levels up to ``2**11`` are exact in float16 (``2**8`` in bfloat16), so layers fed
+by wider spikes (S >= 12, e.g. the paper's 1/16/1 runs) run in float32 with autocast
+off: float16 would round their levels and turn 65535 into inf. Narrower spikes keep
+AMP's speed.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from qsnn.functional import seq_to_ann
+from qsnn.functional import autocast_keeps_exact, run_in_float32, seq_to_ann, upcast
 from qsnn.quant import WeightQuantizer
 
 
@@ -31,6 +39,11 @@ class QConv2d(nn.Conv2d):
         self.quantizer = WeightQuantizer(w_bits, self.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if autocast_keeps_exact(spike_operand_bits(self), x.device.type):
+            return self._forward(x)
+        return run_in_float32(self._forward, x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         weight = self.quantizer(self.weight)
         conv = lambda z: self._conv_forward(z, weight, self.bias)  # noqa: E731
         return seq_to_ann(conv, x) if x.dim() == 5 else conv(x)
@@ -45,6 +58,11 @@ class QLinear(nn.Linear):
         self.quantizer = WeightQuantizer(w_bits, self.weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if autocast_keeps_exact(spike_operand_bits(self), x.device.type):
+            return self._forward(x)
+        return run_in_float32(self._forward, x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.quantizer(self.weight), self.bias)
 
 
@@ -60,10 +78,32 @@ class SpikeMatmul(nn.Module):
         self.in_bits, self.w_bits = a_bits, b_bits
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return a @ b
+        if autocast_keeps_exact(self.product_bits(a.shape[-1]), a.device.type):
+            return a @ b
+        return run_in_float32(lambda a32: a32 @ upcast(b), a)
+
+    def product_bits(self, inner: int) -> int:
+        """Bits of the worst-case integer ``a @ b``: ``inner`` products of an a-bit and a b-bit level.
+
+        The product of spikes is an integer that float16 overflows (S=8: 255**2 x 32 terms
+        > 65504) or rounds (above 2048) even when both operands are exact; so AMP keeps
+        only products that fit, e.g. S=1 attention, and the rest run in float32.
+        """
+        return self.in_bits + self.w_bits + math.ceil(math.log2(max(inner, 1)))
 
     def extra_repr(self) -> str:
         return f"a_bits={self.in_bits}, b_bits={self.w_bits}"
+
+
+def spike_operand_bits(layer: nn.Module) -> int | None:
+    """Bits of the integer spike operand entering ``layer``; ``None`` for a real-valued input.
+
+    ``in_bits`` widened by the ``in_terms`` S-bit tensors summed in the input (Spikformer's
+    residual stream): ``n`` terms below ``2**S`` sum to below ``2**(S + ceil(log2 n))``.
+    """
+    if layer.in_bits is None:
+        return None
+    return layer.in_bits + math.ceil(math.log2(getattr(layer, "in_terms", 1)))
 
 
 class MultiStep(nn.Module):

@@ -30,6 +30,11 @@ class MultiBitLIF(nn.Module):
     Backward uses the ATan surrogate around the nearest firing level, with
     backpropagation through time in one fused node (:class:`qsnn.functional.MultiStepLIF`).
 
+    Mixed precision: under ``torch.autocast`` the membrane and the spikes stay float32
+    (the output is float32 whatever the input's dtype): float16 holds integers exactly
+    only up to 2048 and overflows at 65504, below the top level ``(2**S - 1) * v_th``
+    of S >= 12 (see :func:`qsnn.functional.run_in_float32`).
+
     Set ``record = True`` to accumulate firing statistics in ``stats``: the count
     of non-zero outputs, the count of outputs and the histogram over the
     ``2**S`` levels.

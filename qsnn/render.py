@@ -38,9 +38,10 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from qsnn.profiles import PROFILES, profile_notice  # one list of profiles, one wording of their notices
+
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "tables"
 TABLES = (1, 2, 3, 4, 5)
-PROFILES = ("quick", "paper")
 REQUIRED_COLUMNS = ("table", "row", "source", "paper_dataset", "w_bits", "s_bits", "T")
 TEXT_COLUMNS = ("group", "method", "source", "arch_label", "arch", "paper_dataset", "figures", "profile",
                 "dataset", "trained_arch", "run_id", "status", "ns_ace_kind", "hw_kind")
@@ -347,6 +348,7 @@ def table_context(df: pd.DataFrame, table: int, profile: str, accel: pd.DataFram
     datasets = TABLE_DATASETS[table]
     return {
         "table": table, "title": TABLE_TITLES[table], "profile": profile, "quick": profile == "quick",
+        "notice": profile_notice(profile),
         "provenance": provenance(sub, profile),
         "datasets": [{"key": d, "label": DATASET_LABELS[d]} for d in datasets],
         "groups": groups,
@@ -384,5 +386,6 @@ def render_paper(profile: str | None = None, tables: tuple[int, ...] = TABLES, f
     env = make_environment(template_dir)
     if profile is not None and profile not in PROFILES:
         raise RenderError(f"--profile {profile!r}: use one of {', '.join(PROFILES)}")
-    return env.get_template("paper.tex.j2").render(profile=profile, tables=list(tables), figures=list(figures),
+    return env.get_template("paper.tex.j2").render(profile=profile, notice=profile_notice(profile or ""),
+                                                   tables=list(tables), figures=list(figures),
                                                    figure_captions=FIGURE_CAPTIONS)

@@ -18,11 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def raw_config(name: str = "config.yaml") -> dict:
     with open(ROOT / "config" / name) as fh:
         raw = yaml.safe_load(fh)
-    if name != "config.yaml":  # Snakemake merges --configfile over config/config.yaml
-        with open(ROOT / "config" / "config.yaml") as fh:
-            base = yaml.safe_load(fh)
-        base.update(raw)
-        raw = base
+    # A --configfile replaces config/config.yaml (see the Snakefile): no merge here either.
     raw["paper_dir"] = str(ROOT / "data" / "paper")
     return raw
 
@@ -195,7 +191,8 @@ def test_one_line_extension_becomes_a_run_and_a_fig5_point():
     raw = raw_config()
     raw["extensions"] = [{"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "5/1/1"}]
     plan = plan_from_config(raw)
-    run_id = f"digits__spikformer-tiny__w5s1t1__e{raw['epochs']['static']}__s0"
+    run_id = next(r.run_id for r in plan.runs if r.wst == WST(5, 1, 1))
+    assert run_id.startswith(f"digits__spikformer-tiny__w5s1t1__e{raw['epochs']['static']}__s0__")
     assert run_id in {r.run_id for r in plan.runs}
     assert run_id in plan.run_ids(figure="fig5")
     entry = next(e for e in plan.entries if e.source == "extension")
@@ -211,12 +208,24 @@ def test_figure_membership(quick_plan):
     assert sorted(e.wst.w_bits for e in sweep) == [1, 2, 4, 8, 16]
 
 
-def test_run_id_round_trip():
+def test_run_id_names_the_run_and_hashes_its_other_settings():
+    from qsnn.experiments import RUN_ID_PATTERN, TrainSettings
+
     run = Run("cifar10-dvs", "spikformer-4-384", WST(1, 2, 8), 400, 3)
-    assert run.run_id == "cifar10-dvs__spikformer-4-384__w1s2t8__e400__s3"
-    assert Run.from_id(run.run_id) == run
-    with pytest.raises(ConfigError, match="malformed run id"):
-        Run.from_id("cifar10__spikformer__4-2-1")
+    assert run.run_id.startswith("cifar10-dvs__spikformer-4-384__w1s2t8__e400__s3__")
+    assert RUN_ID_PATTERN.match(run.run_id)
+    # Every setting that changes a result changes the id: never an old checkpoint for a new setting.
+    variants = [TrainSettings(lr=1e-3), TrainSettings(batch_size=64), TrainSettings(limit_batches=2),
+                TrainSettings(checksums_verified=False)]
+    ids = {Run(run.dataset, run.arch, run.wst, run.epochs, run.seed, s).run_id for s in variants}
+    assert len(ids | {run.run_id}) == 5
+
+
+def test_plan_finds_a_run_by_id_and_names_an_unknown_one(quick_plan):
+    run = quick_plan.runs[0]
+    assert quick_plan.run(run.run_id) == run
+    with pytest.raises(ConfigError, match="not in this config's plan"):
+        quick_plan.run("cifar10__spikformer__w1s1t1__e1__s0__deadbeef")
 
 
 def test_validate_config_cli(capsys):

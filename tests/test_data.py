@@ -88,18 +88,42 @@ def test_missing_imagenet_explains_the_layout(tmp_path):
         prepare("imagenet", tmp_path)
 
 
-def test_imagenet_without_torchvision_names_the_extra(tmp_path):
-    pytest.importorskip("PIL")
+def test_imagenet_folders_read_like_imagefolder(tmp_path):
+    """Classes are the sorted wnid folders, files sorted; eval = Resize(256) + CenterCrop(224)."""
+    from PIL import Image
+
+    from qsnn.data.static import IMAGENET_STATS
+
     for split in ("train", "val"):
-        (tmp_path / "imagenet" / split / "n01440764").mkdir(parents=True)
-        (tmp_path / "imagenet" / split / "n01440764" / "a.JPEG").write_bytes(b"")
-    try:
-        import torchvision  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match=r"qsnn\[imagenet\]"):
-            build("imagenet", "train", 1, root=tmp_path)
-    else:
-        assert len(build("imagenet", "test", 1, root=tmp_path)) == 1
+        for wnid, shade in (("n01443537", 200), ("n01440764", 40)):
+            folder = tmp_path / "imagenet" / split / wnid
+            folder.mkdir(parents=True)
+            Image.new("RGB", (300, 260), (shade, shade, shade)).save(folder / "b.JPEG")
+            Image.new("L", (180, 400), shade).save(folder / "a.JPEG")  # greyscale, portrait
+    val = build("imagenet", "test", 1, root=tmp_path)
+    assert len(val) == 4
+    labels = [val[i][1] for i in range(4)]
+    assert labels == [0, 0, 1, 1]  # n01440764 sorts first
+    x, _ = val[0]
+    assert tuple(x.shape) == (3, 224, 224)
+    expected = (40 / 255 - IMAGENET_STATS[0][0]) / IMAGENET_STATS[1][0]
+    assert abs(float(x[0, 112, 112]) - expected) < 0.05
+    torch.manual_seed(0)
+    x, y = build("imagenet", "train", 1, root=tmp_path)[3]
+    assert tuple(x.shape) == (3, 224, 224) and y == 1
+
+
+def test_imagenet_random_crop_stays_inside_the_image():
+    from qsnn.data.static import ResizedCrop
+
+    crop = ResizedCrop(train=True)
+    torch.manual_seed(1)
+    for width, height in ((500, 375), (64, 900), (224, 224)):
+        for _ in range(50):
+            left, top, right, bottom = crop._random_box(width, height)
+            assert 0 <= left < right <= width and 0 <= top < bottom <= height
+            assert 3 / 4 - 0.05 <= (right - left) / (bottom - top) <= 4 / 3 + 0.05 or (right - left, bottom - top) in (
+                (width, height), (width, round(width / (3 / 4))), (round(height * 4 / 3), height))
 
 
 # --------------------------------------------------------------------------- CIFAR end to end

@@ -57,7 +57,7 @@ def test_lint_is_clean():
     assert "good condition" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("configfile", [None, "config/paper.yaml"])
+@pytest.mark.parametrize("configfile", [None, "config/paper.yaml", "config/rehearsal.yaml"])
 def test_dry_run_builds_the_whole_dag(configfile):
     needs_parts(FIGURE_SCRIPTS + TABLE_TEMPLATES)
     args = ["-n"] + (["--configfile", configfile] if configfile else [])
@@ -68,6 +68,17 @@ def test_dry_run_builds_the_whole_dag(configfile):
     out = result.stdout + result.stderr
     for rule in ("train", "plan_costs", "summarize", "reproduction_report", "paper_tex", "synth_accelerator", "fig6", "table5"):
         assert rule in out
+
+
+def test_a_configfile_replaces_the_quick_config_instead_of_merging_into_it():
+    """The trimmed rehearsal selects 4 tables, 1 figure, no extension: merged over config.yaml it
+    would also schedule Table 5, Figs. 5-6 and the 3/3/3 extension (33 runs instead of 6)."""
+    result = snakemake(["-n", "--configfile", "config/rehearsal-trim.yaml"])
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    counts = dict(line.split()[:2] for line in out.splitlines() if line.split()[:1] in (["train"], ["fake_dataset"], ["table3"]))
+    assert counts == {"train": "6", "fake_dataset": "5", "table3": "1"}
+    assert "rule table5:" not in out and "rule fig5:" not in out
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
@@ -206,7 +217,7 @@ def test_end_to_end_trimmed_dag(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:] + logs
     for target in targets:
         assert (work / target).stat().st_size > 0
-    runs = sorted(p.parent.name for p in (work / "results" / "runs").glob("*/metrics.json"))
+    runs = sorted(p.parent.name.rsplit("__", 1)[0] for p in (work / "results" / "runs").glob("*/metrics.json"))
     assert runs == ["digits__spikformer-tiny__w3s3t3__e1__s0", "digits__spikformer-tiny__w4s4t1__e1__s0"]
     table = (work / "results" / "tables" / "table2.tex").read_text()
     assert "quick" in table.lower()

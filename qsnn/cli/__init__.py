@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ValueError, KeyError, FileNotFoundError) as err:
+    # OSError covers missing files, permissions and failed downloads (DownloadError): bad input
+    # and bad networks get one line, never a traceback.
+    except (ValueError, KeyError, OSError) as err:
         print(f"qsnn {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 DEFAULT_BUILD = Path("results/hardware/build")
+DATA_ROOT_HELP = ("dataset root (default: data): the stimuli are test samples of the checkpoint's own dataset, "
+                  "read from here as `qsnn train --data-root` did; the digits stand-in needs no files")
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -41,12 +43,13 @@ def register(subparsers) -> None:
     check.add_argument("--checkpoint", type=Path, help="checkpoint.pt of `qsnn train` (default: a few-second stand-in training)")
     check.add_argument("--arch", default="cifarnet-tiny", help="stand-in architecture when no checkpoint is given")
     check.add_argument("--layer", help="layer name (default: the first spiking conv/linear layer)")
-    check.add_argument("--samples", type=int, default=4, help="input images")
+    check.add_argument("--samples", type=int, default=4, help="input samples (test split of the weights' dataset)")
+    check.add_argument("--data-root", type=Path, default=Path("data"), help=DATA_ROOT_HELP)
     check.add_argument("--max-rows", type=int, default=256, help="(image, position) rows simulated")
     check.add_argument("--rows", type=int, default=16, help="tile output neurons")
     check.add_argument("--cols", type=int, default=16, help="tile inputs per beat")
     check.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD)
-    check.set_defaults(func=_tool_errors_reported(run_check))
+    check.set_defaults(func=_tool_errors_reported(_data_root_hinted(run_check)))
 
     traces = sub.add_parser("traces", help="VCD traces and fig2_traces.csv for S/T = 1/4, 4/1, 2/2")
     traces.add_argument("--out-dir", type=Path, default=Path("results/hardware"))
@@ -63,8 +66,9 @@ def register(subparsers) -> None:
     act.add_argument("--arch", default="cifarnet-tiny", help="stand-in architecture when no checkpoint is given")
     act.add_argument("--layer", help="layer name (default: the first spiking conv/linear layer)")
     act.add_argument("--max-rows", type=int, default=128, help="(image, position) rows per configuration")
+    act.add_argument("--data-root", type=Path, default=Path("data"), help=DATA_ROOT_HELP)
     act.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD)
-    act.set_defaults(func=_tool_errors_reported(run_activity))
+    act.set_defaults(func=_tool_errors_reported(_data_root_hinted(run_activity)))
 
     tool = sub.add_parser("tool", help="show the Verilator in use")
     tool.set_defaults(func=_tool_errors_reported(run_tool))
@@ -85,26 +89,41 @@ def _tool_errors_reported(func):
     return wrapper
 
 
+def _data_root_hinted(func):
+    """A missing dataset says that --data-root points the stimuli at the training run's data."""
+
+    def wrapper(args) -> int:
+        from qsnn.data import DatasetNotFoundError
+
+        try:
+            return func(args)
+        except DatasetNotFoundError as err:
+            raise DatasetNotFoundError(f"{err}\nThe stimuli are test samples of the checkpoint's own dataset: "
+                                       "if `qsnn train` read it elsewhere, pass that folder as --data-root.") from err
+
+    return wrapper
+
+
 def run_check(args) -> int:
     import numpy as np
     import torch
 
-    from qsnn.hardware.reference import digits_batch, load_model, quick_train, real_layer, reference_layer
+    from qsnn.hardware.reference import STAND_IN_DATASET, load_model, model_stimuli, quick_train, real_layer, reference_layer
     from qsnn.hardware.sim import check_wst, simulate_tile
     from qsnn.wst import parse_wst
 
     torch.set_num_threads(1)
     if args.checkpoint:
         model, config = load_model(args.checkpoint)
-        weights = f"checkpoint {args.checkpoint}"
+        weights, dataset = f"checkpoint {args.checkpoint}", config["dataset"]
         wst = parse_wst(config["wst"])
     else:
         wst = parse_wst(args.wst)
         check_wst(wst.w_bits, wst.s_bits, wst.T)
         model = quick_train(args.arch, wst)
-        weights = f"stand-in: {args.arch} trained 60 steps on sklearn digits"
+        weights, dataset = f"stand-in: {args.arch} trained 60 steps on {STAND_IN_DATASET}", STAND_IN_DATASET
     check_wst(wst.w_bits, wst.s_bits, wst.T)
-    x, _ = digits_batch(args.samples, train=False)
+    x = model_stimuli(model, dataset, args.samples, root=args.data_root)
     layer = real_layer(model, x, args.layer, max_rows=args.max_rows)
     result = simulate_tile(layer.codes, layer.spikes, layer.w_bits, layer.s_bits, layer.v_th,
                            rows=args.rows, cols=args.cols, build_dir=args.build_dir)
@@ -135,7 +154,7 @@ def run_activity(args) -> int:
     for w in args.w_bits:
         for s, t in args.st:
             check_wst(w, s, t)
-    cfg = ActivityConfig(arch=args.arch, layer=args.layer, max_rows=args.max_rows)
+    cfg = ActivityConfig(arch=args.arch, layer=args.layer, max_rows=args.max_rows, data_root=args.data_root)
     table = measure_activity(args.out, args.checkpoint, args.w_bits, args.st, cfg, build_dir=args.build_dir,
                              progress=lambda wst: print(f"measured {wst}", flush=True))
     print(budget_summary(table).to_string(index=False))

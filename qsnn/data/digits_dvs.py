@@ -21,11 +21,11 @@ behind N-MNIST and N-Caltech101), reduced to an 8x8 sensor:
 
 Events are stored in tonic's structured event dtype (``tonic.io.make_structured_array``: fields
 x, y, t, p), sensor size ``(8, 8, 2)``, and pass through the same
-:class:`qsnn.data.neuromorphic.EventFrames` (``tonic.transforms.ToFrame``) as the real sets, giving
-``[T, 2, 8, 8]`` float32 event counts. Two choices differ from the real sets, on purpose: no
-48x48 resize (upsampling an 8x8 sensor would only add empty pixels; the tiny models take 8x8),
-and the frame time axis is the fixed saccade span ``[0, 3 * saccade_ms)`` rather than each
-stream's first-to-last event, so at T=3 each frame is one saccade.
+:class:`qsnn.data.neuromorphic.EventFrames` (one ``np.bincount``, :mod:`qsnn.data.frames`) as the
+real sets, giving ``[T, 2, 8, 8]`` float32 event counts. Two choices differ from the real sets,
+on purpose: no 48x48 resize (upsampling an 8x8 sensor would only add empty pixels; the tiny
+models take 8x8), and the frame time axis is the fixed saccade span ``[0, 3 * saccade_ms)``
+rather than each stream's first-to-last event, so at T=3 each frame is one saccade.
 
 Generation is deterministic from the seed and vectorised with numpy (all 1797 digits in a few
 seconds); the result is cached atomically in ``ROOT/cache/digits-dvs/`` as an ``.npz`` whose name

@@ -15,6 +15,11 @@ Guarantees (each one is tested against a local HTTP server in ``tests/test_downl
 * **Atomic completion.** Archives are unpacked into a temporary sibling folder, then moved into
   place, and a marker file (``.FILE.complete``) is written last. Anything without its marker is
   treated as absent and redone; the temporary folder is removed on failure.
+* **Local archives.** ``archive_dir`` takes ``DIR/FILE`` instead of downloading (compute nodes
+  often have no internet; users download by hand). The file is verified exactly as a download
+  would be; a bad file is reported with both digests and left where the user put it.
+  ``verify=False`` (``--skip-checksum``, for fakes and repackaging mirrors) records ``unverified``
+  in the marker, and :func:`marker_state` reports it so every run trained on the data says so.
 """
 
 from __future__ import annotations
@@ -38,8 +43,11 @@ from tqdm import tqdm
 CHUNK_BYTES = 1 << 20
 
 
-class DownloadError(RuntimeError):
-    """The transfer failed (network); the ``.part`` file is kept so a new call resumes it."""
+class DownloadError(ConnectionError):
+    """The transfer failed (network); the ``.part`` file is kept so a new call resumes it.
+
+    A ConnectionError (an OSError), so the CLI answers it in one line instead of a traceback.
+    """
 
 
 class ChecksumError(ValueError):
@@ -72,6 +80,11 @@ class ArchiveSpec:
         return f".{self.filename}.complete"
 
 
+# What a completion marker says about the bytes it was made from.
+VERIFIED = "verified"
+UNVERIFIED = "unverified"
+
+
 # --------------------------------------------------------------------------- checksums
 def file_digests(path: Path) -> dict[str, str]:
     md5, sha = hashlib.md5(), hashlib.sha256()
@@ -83,17 +96,18 @@ def file_digests(path: Path) -> dict[str, str]:
 
 
 def checksum_problem(path: Path, spec: ArchiveSpec) -> str | None:
-    """Why ``path`` does not match ``spec`` (None when it does)."""
-    if spec.size_bytes is not None and path.stat().st_size != spec.size_bytes:
-        return f"size {path.stat().st_size} bytes, expected {spec.size_bytes}"
-    if spec.md5 is None and spec.sha256 is None:
+    """Why ``path`` does not match ``spec`` (None when it does), with both digests when one is known."""
+    size = path.stat().st_size
+    size_bad = spec.size_bytes is not None and size != spec.size_bytes
+    kinds = [k for k in ("md5", "sha256") if getattr(spec, k) is not None]
+    digests = file_digests(path) if kinds else {}
+    bad = [k for k in kinds if digests[k] != getattr(spec, k).lower()]
+    if not size_bad and not bad:
         return None
-    digests = file_digests(path)
-    for kind in ("md5", "sha256"):
-        expected = getattr(spec, kind)
-        if expected is not None and digests[kind] != expected.lower():
-            return f"{kind} {digests[kind]}, expected {expected}"
-    return None
+    shown = bad or kinds
+    found = ", ".join([f"{size} bytes"] * size_bad + [f"{k} {digests[k]}" for k in shown])
+    expected = ", ".join([f"{spec.size_bytes} bytes"] * size_bad + [f"{k} {getattr(spec, k)}" for k in shown])
+    return f"found {found}; expected {expected}"
 
 
 # --------------------------------------------------------------------------- download
@@ -153,15 +167,23 @@ def download_file(spec: ArchiveSpec, dest_dir: Path, *, max_attempts: int = 3, t
             _transfer_once(spec.url, part, timeout, progress)
             last_error = None
             break
+        except urllib.error.HTTPError as err:
+            if 400 <= err.code < 500:  # the file is not there: retrying or resuming cannot help
+                raise DownloadError(
+                    f"{spec.url} answered HTTP {err.code} ({err.reason}): the file has moved or needs a login. "
+                    f"Fetch {spec.filename} by hand and pass its folder with --archive-dir"
+                ) from None
+            last_error = err
         except (http.client.IncompleteRead, ConnectionError, socket.timeout, TimeoutError,
                 urllib.error.URLError, http.client.HTTPException) as err:
             last_error = err
     if last_error is not None:
         have = part.stat().st_size if part.exists() else 0
         raise DownloadError(
-            f"download of {spec.url} failed after {max_attempts} attempt(s) ({last_error!r}); "
-            f"{have} bytes kept in {part}, run the same command again to resume"
-        ) from last_error
+            f"download of {spec.url} failed after {max_attempts} attempt(s) ({_reason(last_error)}); "
+            f"{have} bytes kept in {part}: run the same command again to resume, or fetch "
+            f"{spec.filename} by hand and pass its folder with --archive-dir"
+        ) from None
     problem = checksum_problem(part, spec)
     if problem is not None:
         part.unlink(missing_ok=True)
@@ -170,6 +192,42 @@ def download_file(spec: ArchiveSpec, dest_dir: Path, *, max_attempts: int = 3, t
             "Run the command again, or fetch the file by hand and place it at " + str(final)
         )
     os.replace(part, final)
+    return final
+
+
+def _reason(err: Exception) -> str:
+    reason = getattr(err, "reason", None) or err
+    return f"{type(err).__name__}: {reason}"
+
+
+def take_local_archive(spec: ArchiveSpec, archive_dir: Path, dest_dir: Path, *, verify: bool = True) -> Path:
+    """Put ``archive_dir/spec.filename`` at ``dest_dir/spec.filename`` after checking it.
+
+    The user's file is never modified or removed, even when it is bad. A hard link avoids copying
+    gigabytes when both folders share a file system; otherwise the bytes are copied to a temp file
+    and renamed, so a kill never leaves a partial archive under the final name.
+    """
+    source = Path(archive_dir) / spec.filename
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} is missing: download it from {spec.url} into {archive_dir}")
+    if verify:
+        problem = checksum_problem(source, spec)
+        if problem is not None:
+            raise ChecksumError(f"{source} does not match the manifest ({problem}); the file was left in place. "
+                                f"Download it again from {spec.url}, or pass --skip-checksum for a repackaged mirror")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    final = dest_dir / spec.filename
+    if final.is_symlink() or final.exists():
+        if final.resolve() == source.resolve():
+            return final
+        final.unlink()
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:  # another file system, or links not allowed: copy instead
+        shutil.copyfile(source, tmp, follow_symlinks=True)
+    os.replace(tmp, final)
     return final
 
 
@@ -228,7 +286,15 @@ def is_complete(spec: ArchiveSpec, dataset_dir: Path) -> bool:
     return (dataset_dir / spec.dest / spec.marker_name()).exists()
 
 
-def extract_atomically(archive: Path, spec: ArchiveSpec, dataset_dir: Path) -> None:
+def marker_state(spec: ArchiveSpec, dataset_dir: Path) -> str | None:
+    """``verified`` or ``unverified`` for a completed file, None when it is not complete."""
+    marker = dataset_dir / spec.dest / spec.marker_name()
+    if not marker.exists():
+        return None
+    return UNVERIFIED if UNVERIFIED in marker.read_text().split() else VERIFIED
+
+
+def extract_atomically(archive: Path, spec: ArchiveSpec, dataset_dir: Path, state: str = VERIFIED) -> None:
     """Unpack into a temp folder, move the top-level entries into place, write the marker last."""
     dest = dataset_dir / spec.dest
     dest.mkdir(parents=True, exist_ok=True)
@@ -252,7 +318,7 @@ def extract_atomically(archive: Path, spec: ArchiveSpec, dataset_dir: Path) -> N
             os.replace(entry, placed)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    write_marker(dest / spec.marker_name(), f"{spec.filename}\n")
+    write_marker(dest / spec.marker_name(), f"{spec.filename}\n{state}\n")
 
 
 def write_marker(path: Path, text: str) -> None:
@@ -262,26 +328,32 @@ def write_marker(path: Path, text: str) -> None:
 
 
 def fetch_and_extract(spec: ArchiveSpec, dataset_dir: Path, *, download: bool, progress: bool = True,
-                      max_attempts: int = 3, timeout: float = 60.0) -> None:
+                      max_attempts: int = 3, timeout: float = 60.0, archive_dir: Path | None = None,
+                      verify: bool = True) -> None:
     """Make ``spec`` present and extracted under ``dataset_dir`` (idempotent).
 
     With ``download=False`` only a file already placed at ``dataset_dir/dest/filename`` is used;
-    the caller turns the resulting FileNotFoundError into a helpful message.
+    the caller turns the resulting FileNotFoundError into a helpful message. ``archive_dir``
+    takes the file from a local folder instead; ``verify=False`` skips the checksum and marks the
+    result ``unverified``.
     """
     if is_complete(spec, dataset_dir):
         return
     dest = dataset_dir / spec.dest
     archive = dest / spec.filename
-    if download:
+    state = VERIFIED if verify else UNVERIFIED
+    if archive_dir is not None:
+        archive = take_local_archive(spec, Path(archive_dir), dest, verify=verify)
+    elif download:
         archive = download_file(spec, dest, max_attempts=max_attempts, timeout=timeout, progress=progress)
     elif not archive.exists():
         raise FileNotFoundError(str(archive))
-    else:
+    elif verify:
         problem = checksum_problem(archive, spec)
         if problem is not None:
             raise ChecksumError(f"{archive} does not match the manifest ({problem}); "
                                 f"delete it and fetch {spec.url} again")
     if spec.extract:
-        extract_atomically(archive, spec, dataset_dir)
+        extract_atomically(archive, spec, dataset_dir, state)
     else:
-        write_marker(dest / spec.marker_name(), f"{spec.filename}\n")
+        write_marker(dest / spec.marker_name(), f"{spec.filename}\n{state}\n")

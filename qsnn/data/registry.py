@@ -3,7 +3,8 @@
 Manifests live in ``data/manifests/<name>.yaml`` at the repository root (one per dataset: source
 URLs, checksums, licence note, expected sizes). ``build`` dispatches to the loader modules:
 :mod:`qsnn.data.static` (cifar10, cifar100, imagenet, digits), :mod:`qsnn.data.neuromorphic`
-(cifar10-dvs, dvs-gesture, n-caltech101 via tonic) and :mod:`qsnn.data.digits_dvs`.
+(cifar10-dvs, dvs-gesture, n-caltech101 via tonic), :mod:`qsnn.data.digits_dvs` and
+:mod:`qsnn.data.motion_dvs`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from qsnn.data.download import ArchiveSpec, fetch_and_extract, is_complete
+from qsnn.data.download import UNVERIFIED, VERIFIED, ArchiveSpec, fetch_and_extract, is_complete, marker_state
 
 DATASET_NAMES = ("cifar10", "cifar100", "imagenet", "cifar10-dvs", "dvs-gesture", "n-caltech101",
-                 "digits", "digits-dvs")
+                 "digits", "digits-dvs", "motion-dvs")
 SPLITS = ("train", "test")
 MANIFEST_DIR = Path(__file__).resolve().parents[2] / "data" / "manifests"
 
@@ -97,11 +98,28 @@ def is_prepared(name: str, root: Path) -> bool:
     return all(is_complete(spec, Path(root) / name) for spec in manifest.files)
 
 
-def prepare(name: str, root: Path = Path("data"), download: bool = True, progress: bool = True) -> Path:
+def verification_state(name: str, root: Path) -> str:
+    """How the prepared files of ``name`` were checked: ``verified`` (checksums matched),
+    ``unverified`` (prepared with --skip-checksum), ``offline`` (generated or bundled: digits,
+    digits-dvs) or ``user-supplied`` (ImageNet folders, which have no published checksum)."""
+    manifest = load_manifest(name)
+    if not manifest.files:
+        return "user-supplied" if name == "imagenet" else "offline"
+    states = {marker_state(spec, Path(root) / name) for spec in manifest.files}
+    if None in states:
+        return "not prepared"
+    return UNVERIFIED if UNVERIFIED in states else VERIFIED
+
+
+def prepare(name: str, root: Path = Path("data"), download: bool = True, progress: bool = True,
+            archive_dir: Path | None = None, verify: bool = True) -> Path:
     """Download, verify and extract ``name`` under ``root/name`` (idempotent); return that folder.
 
-    ``digits`` needs nothing (scikit-learn bundles it); ``digits-dvs`` generates and caches its
-    events (returns ``root/cache/digits-dvs``); ``imagenet`` only checks the user-supplied folders.
+    ``digits`` needs nothing (scikit-learn bundles it); ``digits-dvs`` and ``motion-dvs`` generate
+    and cache their events (returning ``root/cache/<name>``); ``imagenet`` only checks the
+    user-supplied folders.
+    ``archive_dir`` takes the manifest's files from a local folder instead of downloading them;
+    ``verify=False`` skips their checksums and records the data as ``unverified``.
     """
     _check_name(name)
     root = Path(root)
@@ -114,9 +132,18 @@ def prepare(name: str, root: Path = Path("data"), download: bool = True, progres
 
         load_or_generate(root)
         return cache_path(root, 0, SaccadeSensorConfig()).parent
+    elif name == "motion-dvs":
+        from qsnn.data.motion_dvs import MotionSensorConfig, cache_path, load_or_generate
+
+        load_or_generate(root)
+        return cache_path(root, 0, MotionSensorConfig()).parent
     for spec in load_manifest(name).files:
+        if archive_dir is not None:  # its own one-line errors name the missing file and its URL
+            fetch_and_extract(spec, root / name, download=False, progress=progress,
+                              archive_dir=archive_dir, verify=verify)
+            continue
         try:
-            fetch_and_extract(spec, root / name, download=download, progress=progress)
+            fetch_and_extract(spec, root / name, download=download, progress=progress, verify=verify)
         except FileNotFoundError as err:
             raise DatasetNotFoundError(missing_message(name, root)) from err
     return root / name
@@ -146,6 +173,10 @@ def build(name: str, split: str, T: int, root: Path = Path("data"), download: bo
         from qsnn.data.digits_dvs import DigitsDVS
 
         return DigitsDVS(split=split, T=int(T), root=root)
+    if name == "motion-dvs":
+        from qsnn.data.motion_dvs import MotionDVS
+
+        return MotionDVS(split=split, T=int(T), root=root)
     from qsnn.data.neuromorphic import build_tonic
 
     return build_tonic(name, split, int(T), root)

@@ -6,9 +6,14 @@ Preprocessing, following common practice for the paper's baselines (Zhou et al. 
   per-channel normalisation; test = normalisation only. Implemented with torch ops so that no
   torchvision is needed. Randomness comes from torch's global generator (seeded by the trainer;
   DataLoader workers get derived seeds).
-* ImageNet, 224x224: train = RandomResizedCrop(224) + flip; val = Resize(256) + CenterCrop(224);
-  ImageNet mean/std. torchvision is an optional extra (``pip install qsnn[imagenet]``) imported
-  only here, only when ImageNet is built.
+* ImageNet, 224x224: train = RandomResizedCrop(224) (scale 0.08-1, aspect 3/4-4/3, bilinear) +
+  flip; val = Resize(256) (shorter side, bilinear) + CenterCrop(224); ImageNet mean/std; the
+  folder is read like torchvision's ``ImageFolder`` (class = sorted wnid folder, files sorted).
+  These are the standard torchvision recipes, written here with PIL and torch because
+  torchvision cannot be imported next to the CPU build of torch this project pins (its PyPI
+  wheels are built against torch's CUDA build: ``import torchvision`` fails with "operator
+  torchvision::nms does not exist"), and the rehearsal must read fake ImageNet on a CPU through
+  the very code the paper profile uses. :class:`ImageFolderImages` documents the details.
 * digits (offline static stand-in): scikit-learn's 1797 8x8 digits, grey levels 0..16 scaled to
   [0, 1], then normalised with the train split's mean/std (one channel). Split: stratified
   ``train_test_split(test_size=0.2, random_state=0)`` -> 1437 train / 360 test. No augmentation:
@@ -142,29 +147,105 @@ def check_imagenet_layout(root: Path) -> None:
             "the val images must be sorted into class folders, e.g. with the widely used valprep.sh).")
 
 
-def _import_torchvision():
-    try:
-        import torchvision  # noqa: F401  (optional extra, only for ImageNet)
-        from torchvision import datasets, transforms
-    except ImportError as err:
-        raise ImportError("building ImageNet needs torchvision, an optional extra: "
-                          "pip install 'qsnn[imagenet]'") from err
-    return datasets, transforms
+IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
+
+
+def _image_files(folder: Path) -> list[tuple[Path, int]]:
+    """``(path, class index)`` in ImageFolder's order: classes = sorted sub-folders, files sorted."""
+    classes = sorted(d.name for d in folder.iterdir() if d.is_dir())
+    samples = []
+    for index, name in enumerate(classes):
+        files = sorted(p for p in (folder / name).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        samples += [(path, index) for path in files]
+    return samples
+
+
+@dataclass
+class ResizedCrop:
+    """torchvision's RandomResizedCrop(size) for training, Resize(resize)+CenterCrop(size) for eval.
+
+    Training samples an area fraction in ``scale`` and a log-uniform aspect ratio in ``ratio``,
+    ten tries, then falls back to the central crop of the clamped ratio, as torchvision does;
+    randomness comes from torch's global generator (seeded by the trainer and its workers).
+    """
+
+    size: int = 224
+    resize: int = 256
+    train: bool = False
+    scale: tuple[float, float] = (0.08, 1.0)
+    ratio: tuple[float, float] = (3 / 4, 4 / 3)
+
+    def __call__(self, image):
+        from PIL import Image
+
+        image = image.convert("RGB")
+        if self.train:
+            box = self._random_box(*image.size)
+            image = image.resize((self.size, self.size), Image.BILINEAR, box=box)
+            if float(torch.rand(())) < 0.5:
+                image = image.transpose(Image.FLIP_LEFT_RIGHT)
+            return image
+        w, h = image.size
+        short = self.resize
+        size = (short, int(short * h / w)) if w <= h else (int(short * w / h), short)
+        image = image.resize(size, Image.BILINEAR)
+        left, top = round((size[0] - self.size) / 2), round((size[1] - self.size) / 2)
+        return image.crop((left, top, left + self.size, top + self.size))
+
+    def _random_box(self, width: int, height: int) -> tuple[int, int, int, int]:
+        import math
+
+        area = width * height
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            target = area * float(torch.empty(()).uniform_(*self.scale))
+            aspect = math.exp(float(torch.empty(()).uniform_(*log_ratio)))
+            w, h = int(round(math.sqrt(target * aspect))), int(round(math.sqrt(target / aspect)))
+            if 0 < w <= width and 0 < h <= height:
+                top = int(torch.randint(0, height - h + 1, ()))
+                left = int(torch.randint(0, width - w + 1, ()))
+                return left, top, left + w, top + h
+        aspect = width / height  # fallback: the central crop of the clamped aspect ratio
+        if aspect < self.ratio[0]:
+            w, h = width, int(round(width / self.ratio[0]))
+        elif aspect > self.ratio[1]:
+            w, h = int(round(height * self.ratio[1])), height
+        else:
+            w, h = width, height
+        left, top = (width - w) // 2, (height - h) // 2
+        return left, top, left + w, top + h
+
+
+class ImageFolderImages(Dataset):
+    """``(normalised [3,224,224] float32, class index)`` from ``ROOT/imagenet/{train,val}/<wnid>/*``."""
+
+    def __init__(self, folder: Path, train: bool):
+        self.samples = _image_files(Path(folder))
+        if not self.samples:
+            raise ValueError(f"{folder} holds no .JPEG/.jpg/.png images in class folders; see the layout "
+                             f"{IMAGENET_LAYOUT}")
+        self.crop = ResizedCrop(train=train)
+        mean, std = IMAGENET_STATS
+        self.mean = torch.tensor(mean).view(3, 1, 1)
+        self.std = torch.tensor(std).view(3, 1, 1)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        path, label = self.samples[index]
+        with Image.open(path) as image:
+            pixels = np.asarray(self.crop(image), dtype=np.float32) / 255.0
+        x = torch.from_numpy(pixels).permute(2, 0, 1)
+        return (x - self.mean) / self.std, label
 
 
 def build_imagenet(split: str, root: Path):
     check_imagenet_layout(root)
-    datasets, transforms = _import_torchvision()
-    mean, std = IMAGENET_STATS
-    if split == "train":
-        tf = transforms.Compose([transforms.RandomResizedCrop(224), transforms.RandomHorizontalFlip(),
-                                 transforms.ToTensor(), transforms.Normalize(mean, std)])
-        folder = "train"
-    else:
-        tf = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224),
-                                 transforms.ToTensor(), transforms.Normalize(mean, std)])
-        folder = "val"  # the paper's "test" numbers on ImageNet are val numbers
-    return datasets.ImageFolder(str(Path(root) / "imagenet" / folder), transform=tf)
+    folder = "train" if split == "train" else "val"  # the paper's "test" numbers on ImageNet are val numbers
+    return ImageFolderImages(Path(root) / "imagenet" / folder, train=split == "train")
 
 
 def build_static(name: str, split: str, root: Path):

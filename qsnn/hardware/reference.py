@@ -11,7 +11,11 @@ The RTL is checked bit-exact against these functions:
   ``QConv2d`` (flattened to ``[out, in]``);
 * :func:`real_layer`: a trained layer's codes plus the real spike levels that
   entered it (forward hook), from :func:`load_model` (a ``qsnn train``
-  checkpoint) or :func:`quick_train` (a few seconds on sklearn digits).
+  checkpoint) or :func:`quick_train` (a few seconds on the ``digits`` stand-in).
+
+Stimuli (:func:`dataset_samples`, :func:`model_stimuli`) come from ``qsnn.data.build``
+with the dataset the weights were trained on, so a layer sees the inputs of its own
+training: the same split, normalisation and event framing as ``qsnn train``.
 """
 
 from __future__ import annotations
@@ -78,33 +82,76 @@ class RealLayer:
     T: int
 
 
-def digits_batch(n: int, seed: int = 0, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` sklearn digits (1x8x8 in [0, 1]) and labels: the stand-in data of the quick profile."""
-    from sklearn.datasets import load_digits
+STAND_IN_DATASET = "digits"  # what quick_train trains on: offline (sklearn), 1x8x8, 10 classes
 
-    data = load_digits()
-    x = torch.tensor(data.images, dtype=torch.float32).unsqueeze(1) / 16.0
-    y = torch.tensor(data.target, dtype=torch.int64)
-    split = int(0.8 * len(x))
-    x, y = (x[:split], y[:split]) if train else (x[split:], y[split:])
-    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n]
-    return x[idx], y[idx]
+
+def dataset_samples(dataset: str, split: str, T: int, n: int, root: Path = Path("data"),
+                    seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` samples of ``qsnn.data.build(dataset, split, T, root)`` as one model batch, and labels.
+
+    A seeded random subset, transformed exactly as the trainer sees it. Static sets give
+    ``[n, C, H, W]``; neuromorphic samples are ``[T, C, H, W]`` and stack to the network's
+    multi-step ``[T, n, C, H, W]`` (the trainer's own ``to_steps``).
+    """
+    from qsnn.data import build
+
+    if n < 1:
+        raise ValueError(f"n={n}: ask for at least one sample")
+    data = build(dataset, split, T, root=Path(root))
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    return stack_samples(data, order)
+
+
+def stack_samples(data, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The samples ``indices`` of a ``qsnn.data`` dataset, batched as a model input (see :func:`dataset_samples`)."""
+    from qsnn.train.engine import to_steps
+
+    xs, ys = zip(*(data[int(i)] for i in indices))
+    return to_steps(torch.stack(xs)), torch.as_tensor(ys, dtype=torch.int64)
+
+
+def model_stimuli(model: nn.Module, dataset: str, n: int, root: Path = Path("data"), seed: int = 0) -> torch.Tensor:
+    """``n`` test inputs of ``dataset`` for ``model``: event sets are framed into the model's T steps.
+
+    The T of a rebuilt model (``load_model(ckpt, wst)``) may differ from the trained one;
+    static images ignore T, and the same recordings binned into ``model.T`` frames are
+    what that network takes.
+    """
+    x, _ = dataset_samples(dataset, "test", model.T, n, root=root, seed=seed)
+    expected = tuple(model.input_shape)
+    if tuple(x.shape[-3:]) != expected:
+        raise ValueError(f"{dataset} samples are {tuple(x.shape[-3:])} but the model takes {expected}: "
+                         "use the dataset the checkpoint was trained on (its config's 'dataset')")
+    return x
+
+
+def digits_batch(n: int, seed: int = 0, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` samples of the ``digits`` stand-in (qsnn.data: its split and normalisation) and labels.
+
+    Kept for callers that feed the stand-in by hand; new code uses :func:`dataset_samples`.
+    """
+    return dataset_samples(STAND_IN_DATASET, "train" if train else "test", 1, n, seed=seed)
 
 
 def quick_train(arch: str, wst: WST, steps: int = 60, batch: int = 64, seed: int = 0) -> nn.Module:
-    """Train a tiny model on sklearn digits for a few seconds (stand-in for a quick-profile run).
+    """Train a tiny model on the ``digits`` stand-in for a few seconds (stand-in for a quick-profile run).
 
     Used when no ``checkpoint.pt`` of ``qsnn train`` is given: the weights are
     then real trained weights of a *stand-in* run, labelled as such by callers.
+    The data is ``qsnn.data.build("digits", "train")``, as ``qsnn train`` sees it.
     """
+    from qsnn.data import build, dataset_info
     from qsnn.models import create
 
+    info = dataset_info(STAND_IN_DATASET)
     torch.manual_seed(seed)
-    model = create(arch, wst.w_bits, wst.s_bits, wst.T, num_classes=10, input_shape=(1, 8, 8))
+    model = create(arch, wst.w_bits, wst.s_bits, wst.T, num_classes=info.num_classes, input_shape=info.input_shape)
+    data = build(STAND_IN_DATASET, "train", wst.T)
+    order = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     model.train()
-    for step in range(steps):
-        x, y = digits_batch(batch, seed=seed + step)
+    for _ in range(steps):
+        x, y = stack_samples(data, torch.randperm(len(data), generator=order)[:batch])
         loss = nn.functional.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
@@ -115,29 +162,37 @@ def quick_train(arch: str, wst: WST, steps: int = 60, batch: int = 64, seed: int
 def load_model(checkpoint: Path, wst: WST | None = None) -> tuple[nn.Module, dict]:
     """A model from a ``qsnn train`` checkpoint, optionally rebuilt at another W/S/T.
 
-    The trained parameters are loaded into the rebuilt model; when W differs,
-    the weight quantizer's LSQ step is re-initialized from the trained weights
-    (its step is W-specific), so the weights are re-quantized, not retrained.
+    Returns the model and the checkpoint's config (``dataset``, ``arch``, ``wst``, ...).
     """
-    from qsnn.data import dataset_info
-    from qsnn.models import create
+    from qsnn.train.checkpoint import load_checkpoint
     from qsnn.wst import parse_wst
 
-    state = torch.load(Path(checkpoint), map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or "model" not in state or "config" not in state:
+    state = load_checkpoint(Path(checkpoint))
+    if "model" not in state or "config" not in state:
         raise ValueError(f"{checkpoint} is not a qsnn checkpoint (needs 'model' and 'config'); train with `qsnn train`")
     config = state["config"]
     trained = parse_wst(config["wst"])
-    wst = wst or trained
-    info = dataset_info(config["dataset"])
-    model = create(config["arch"], wst.w_bits, wst.s_bits, wst.T, num_classes=info.num_classes, input_shape=info.input_shape)
-    weights = {k: v for k, v in state["model"].items() if wst.w_bits == trained.w_bits or not k.endswith("quantizer.step")}
-    model.load_state_dict(weights, strict=False)
-    if wst.w_bits != trained.w_bits:
+    return rebuild(config["arch"], state["model"], trained, wst or trained, config["dataset"]), config
+
+
+def rebuild(arch: str, state: dict, trained: WST, wst: WST, dataset: str) -> nn.Module:
+    """``arch`` for ``dataset`` at ``wst``, holding the parameters ``state`` trained at ``trained``.
+
+    When W differs, the weight quantizer's LSQ step is re-initialized from the trained
+    weights (its step is W-specific), so the weights are re-quantized, not retrained.
+    """
+    from qsnn.data import dataset_info
+    from qsnn.models import create
+
+    info = dataset_info(dataset)
+    model = create(arch, wst.w_bits, wst.s_bits, wst.T, num_classes=info.num_classes, input_shape=info.input_shape)
+    same_w = wst.w_bits == trained.w_bits
+    model.load_state_dict({k: v for k, v in state.items() if same_w or not k.endswith("quantizer.step")}, strict=False)
+    if not same_w:
         for module in model.modules():
             if isinstance(module, SYNAPTIC_LAYERS) and getattr(module, "quantizer", None) is not None and module.quantizer.step is not None:
                 module.quantizer.step.data = initial_step(module.weight, module.quantizer.bits).reshape(1)
-    return model.eval(), config
+    return model.eval()
 
 
 def spiking_layers(model: nn.Module) -> list[str]:

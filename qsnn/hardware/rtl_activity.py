@@ -34,7 +34,9 @@ Bit budgets: W in {1, 2, 4, 8} x (S, T) in {(1, 4), (2, 2), (4, 1)} by default
 (budgets 4..32, each W with three allocations of the same S x T = 4). Every
 configuration evaluates the same trained network, rebuilt at that W/S/T
 (weights re-quantized to W bits, spikes produced by S-bit neurons over T
-steps), on the same input images.
+steps), on the same inputs: test samples of the dataset the weights were trained
+on, from ``qsnn.data.build`` (its split, normalisation and, for event data, framing
+into each configuration's T steps), so a checkpoint sees the data of its training.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from qsnn.hardware.reference import RealLayer, digits_batch, load_model, quick_train, real_layer, reference_layer
+from qsnn.hardware.reference import (
+    STAND_IN_DATASET, RealLayer, load_model, model_stimuli, quick_train, real_layer, rebuild, reference_layer,
+)
 from qsnn.hardware.sim import check_wst, rtl_weight_field, simulate_tile
 from qsnn.wst import WST, parse_wst
 
@@ -142,45 +146,50 @@ def group_toggles(per_signal: pd.DataFrame) -> dict[str, int]:
 class ActivityConfig:
     arch: str = "cifarnet-tiny"
     layer: str | None = None       # default: the first spiking conv/linear layer
-    samples: int = 4               # input images
+    samples: int = 4               # input samples (test split of the weights' own dataset)
     max_rows: int = 128            # (image, position) rows simulated per configuration
     rows: int = 16                 # tile: output neurons in parallel
     cols: int = 16                 # tile: inputs per beat
     train_steps: int = 60          # quick training when no checkpoint is given ...
     train_wst: str = "4/2/2"       # ... at this W/S/T, then rebuilt at every measured W/S/T
     seed: int = 0
+    data_root: Path = Path("data")  # where `qsnn train` found the checkpoint's dataset
 
 
 def layer_for(wst: WST, cfg: ActivityConfig, checkpoint: Path | None, cache: dict) -> tuple[RealLayer, str]:
-    """The real layer at ``wst`` and the provenance label of its weights."""
-    if checkpoint is not None:
-        model, _config = load_model(checkpoint, wst)
-        source = f"checkpoint {checkpoint}"
-    else:
-        # One quick stand-in training, rebuilt at every measured W/S/T like a checkpoint.
-        if "state" not in cache:
-            train_wst = parse_wst(cfg.train_wst)
-            trained = quick_train(cfg.arch, train_wst, steps=cfg.train_steps, seed=cfg.seed)
-            cache["state"], cache["wst"] = trained.state_dict(), train_wst
-        model = _rebuild(cfg.arch, cache["state"], cache["wst"], wst)
-        source = f"stand-in: {cfg.arch} trained {cfg.train_steps} steps at {cfg.train_wst} on sklearn digits"
-    x, _ = digits_batch(cfg.samples, seed=cfg.seed, train=False)
+    """The real layer at ``wst`` and the provenance label of its weights.
+
+    Its input spikes come from the test split of the dataset the weights were trained
+    on (the checkpoint's own, or the ``digits`` stand-in), as ``qsnn train`` fed it.
+    """
+    model, dataset, source = model_for(wst, cfg, checkpoint, cache)
+    x = stimuli(model, dataset, cfg, cache)
     return real_layer(model, x, cfg.layer, max_rows=cfg.max_rows, seed=cfg.seed), source
 
 
-def _rebuild(arch: str, state: dict, trained: WST, wst: WST) -> torch.nn.Module:
-    from qsnn.layers import SYNAPTIC_LAYERS
-    from qsnn.models import create
-    from qsnn.quant import initial_step
+def model_for(wst: WST, cfg: ActivityConfig, checkpoint: Path | None, cache: dict) -> tuple[torch.nn.Module, str, str]:
+    """The trained network rebuilt at ``wst``, the dataset it was trained on, and its provenance label."""
+    if checkpoint is not None:
+        model, config = load_model(checkpoint, wst)
+        return model, config["dataset"], f"checkpoint {checkpoint}"
+    # One quick stand-in training, rebuilt at every measured W/S/T like a checkpoint.
+    if "state" not in cache:
+        train_wst = parse_wst(cfg.train_wst)
+        trained = quick_train(cfg.arch, train_wst, steps=cfg.train_steps, seed=cfg.seed)
+        cache["state"], cache["wst"] = trained.state_dict(), train_wst
+    model = rebuild(cfg.arch, cache["state"], cache["wst"], wst, STAND_IN_DATASET)
+    return model, STAND_IN_DATASET, f"stand-in: {cfg.arch} trained {cfg.train_steps} steps at {cfg.train_wst} on {STAND_IN_DATASET}"
 
-    model = create(arch, wst.w_bits, wst.s_bits, wst.T, num_classes=10, input_shape=(1, 8, 8))
-    same_w = wst.w_bits == trained.w_bits
-    model.load_state_dict({k: v for k, v in state.items() if same_w or not k.endswith("quantizer.step")}, strict=False)
-    if not same_w:
-        for m in model.modules():
-            if isinstance(m, SYNAPTIC_LAYERS) and getattr(m, "quantizer", None) is not None and m.quantizer.step is not None:
-                m.quantizer.step.data = initial_step(m.weight, m.quantizer.bits).reshape(1)
-    return model.eval()
+
+def stimuli(model: torch.nn.Module, dataset: str, cfg: ActivityConfig, cache: dict) -> torch.Tensor:
+    """The same test samples for every configuration (framed into ``model.T`` steps for event data)."""
+    from qsnn.data import dataset_info
+
+    framed = dataset_info(dataset).kind == "neuromorphic"  # static images do not depend on T
+    key = ("stimuli", dataset, model.T if framed else None)
+    if key not in cache:
+        cache[key] = model_stimuli(model, dataset, cfg.samples, root=cfg.data_root, seed=cfg.seed)
+    return cache[key]
 
 
 def measure_one(wst: WST, cfg: ActivityConfig, checkpoint: Path | None, cache: dict, build_dir: Path | None) -> pd.DataFrame:

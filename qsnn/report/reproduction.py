@@ -21,9 +21,11 @@ from qsnn.report.summarize import as_number, load_paper_tables
 
 KIND_COST = "cost (exact, full scale)"
 KIND_NS_ACE = {"measured": "NS-ACE (measured firing rates, full scale)",
+               "rehearsal: fake data, not results": "NS-ACE (rehearsal: fake data, not results)",
                "estimated from stand-in firing rates": "NS-ACE (estimated: stand-in firing rates on the full-scale model)"}
 KIND_ACC = {"paper": "accuracy (paper profile)",
-            "quick": "accuracy (quick profile: stand-in data, tiny model; NOT comparable)"}
+            "quick": "accuracy (quick profile: stand-in data, tiny model; NOT comparable)",
+            "rehearsal": "accuracy (rehearsal: fake data, not results)"}
 KIND_CITED = "accuracy (cited baseline: published value, not trained)"
 COST_COLUMNS = {"params_M": "Params (M)", "sops_G": "SOPs (G)", "s_ace_G": "S-ACE (G)"}
 HW_COLUMNS = {"fps": ("fps", "paper_fps"), "latency": ("latency_ms", "paper_latency")}
@@ -77,7 +79,7 @@ def _accuracy_cell(where: dict, rec: dict) -> dict:
         kind = KIND_ACC[rec["profile"]]
         ours = rec["top1"]
         delta = _delta(ours, rec["paper_acc"], False)
-        if rec["profile"] == "quick" and delta != "-":
+        if rec["profile"] in ("quick", "rehearsal") and delta != "-":
             delta += " (not comparable)"
         if rec["status"] == "missing":
             kind = kind + "; run missing" if rec.get("run_id") else "accuracy (not trained in this config)"
@@ -123,6 +125,11 @@ def _extra_lines(frame: pd.DataFrame) -> list[str]:
 
 
 def _banner(profile: str) -> list[str]:
+    if profile == "rehearsal":
+        return ["> **REHEARSAL: FAKE DATA, NOT RESULTS.** This report comes from `config/rehearsal.yaml`: the paper",
+                "> profile's workflow at full scale on fake datasets written in the real file formats, for a few",
+                "> optimizer steps per run. It proves the paper profile runs. Accuracies, firing rates and NS-ACE are",
+                "> meaningless; cost cells (Params, SOPs, S-ACE) are exact at full scale as in every profile."]
     if profile == "quick":
         return ["> **QUICK PROFILE.** Accuracies come from offline stand-ins (`digits`, `digits-dvs`) and tiny",
                 "> sibling models with few epochs: they are NOT comparable with the paper's accuracies. Cost cells",

@@ -308,7 +308,17 @@ def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContex
         layer_input_rates=input_rates,
         wall_time_s=0.0,
         device=ctx.describe(),
+        data_verification=_data_verification(config.dataset, runtime.data_root),
     )
+
+
+def _data_verification(dataset: str, root: Path) -> str | None:
+    from qsnn.data.registry import UnknownDatasetError, verification_state
+
+    try:
+        return verification_state(dataset, Path(root))
+    except UnknownDatasetError:
+        return None
 
 
 # --------------------------------------------------------------------------- entry points

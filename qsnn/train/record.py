@@ -68,6 +68,7 @@ def build_record(
     layer_input_rates: dict[str, float],
     wall_time_s: float,
     device: str,
+    data_verification: str | None = None,
 ) -> dict:
     wst = config.parsed_wst
     run = {
@@ -81,6 +82,7 @@ def build_record(
         "seed": config.seed,
         "batch_size": config.batch_size,
         "lr": config.lr,
+        "limit_batches": config.limit_batches,  # set: a capped run (rehearsal, smoke test), not a full one
         "input_shape": [int(v) for v in input_shape],
         "num_classes": int(num_classes),
     }
@@ -100,6 +102,8 @@ def build_record(
         "versions": package_versions(),
         "seed": config.seed,
         "device": device,
+        # verified | unverified (prepared with --skip-checksum) | offline | user-supplied
+        "data_verification": data_verification,
     }
 
 

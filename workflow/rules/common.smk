@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from qsnn.experiments import ConfigError, Run, dataset_kind, plan_from_config
+from qsnn.experiments import ConfigError, dataset_kind, plan_from_config
 
 try:
     # JSON Schema (workflow/schemas/config.schema.yaml) first, then W/S/T ranges, registered
@@ -12,24 +12,21 @@ except ConfigError as err:
     raise WorkflowError(f"config error (nothing was run):\n{err}") from None
 
 PROFILE = config["profile"]
+SETTINGS = PLAN.config.settings
+FAKE = PLAN.config.fake  # rehearsal only: {samples, seed} of `qsnn data fake`
+OUTPUTS = PLAN.config.outputs
 TABLES = [1, 2, 3, 4, 5]
 FIGURES = [1, 2, 3, 4, 5, 6]
 # The resolved config travels to `qsnn report plan` as JSON, so --config overrides count too.
 CONFIG_JSON = json.dumps(config, sort_keys=True)
+# Rehearsal fakes live beside the prepared data, never in data/ of a real run.
+FAKE_DIR = f"{config['data_root']}/fakes"
 # The software of every rule: the project's own environment (qsnn + snakemake + tools).
 CONDA_ENV = "../../environment.yml"
-HARDWARE_CSVS = [
-    "results/hardware/synthesis.csv",
-    "results/hardware/activity.csv",
-    "results/hardware/activity_fits.csv",
-    "results/hardware/accelerator.csv",
-    "results/hardware/accel_validation.csv",
-    "results/hardware/fig2_traces.csv",
-]
 
 
 wildcard_constraints:
-    run_id=r"[a-z0-9-]+__[a-z0-9-]+__w\d+s\d+t\d+__e\d+__s\d+",
+    run_id=r"[a-z0-9-]+__[a-z0-9-]+__w\d+s\d+t\d+__e\d+__s\d+__[0-9a-f]{8}",
     dataset=r"[a-z0-9-]+",
     selection=r"table[1-5]|fig[1-6]",
 
@@ -61,10 +58,11 @@ def costs_arg(wildcards, input):
 
 
 def run_of(wildcards):
-    return Run.from_id(wildcards.run_id)
+    return PLAN.run(wildcards.run_id)
 
 
 def train_args(wildcards):
+    """Every setting of the run, spelled out, so the command in the log reproduces it alone."""
     run = run_of(wildcards)
     args = [
         f"--dataset {run.dataset}",
@@ -72,14 +70,78 @@ def train_args(wildcards):
         f"--wst {run.wst}",
         f"--epochs {run.epochs}",
         f"--seed {run.seed}",
+        f"--batch-size {run.settings.batch_size}",
+        f"--lr {run.settings.lr!r}",
         f"--data-root {config['data_root']}",
     ]
-    train = config.get("train") or {}
-    if "batch_size" in train:
-        args.append(f"--batch-size {train['batch_size']}")
-    if "lr" in train:
-        args.append(f"--lr {train['lr']}")
+    if run.settings.limit_batches is not None:
+        args.append(f"--limit-batches {run.settings.limit_batches}")
     return " ".join(args)
+
+
+def num_workers(wildcards, resources):
+    """DataLoader workers from the profile's `num_workers` resource (0 when a profile sets none)."""
+    return getattr(resources, "num_workers", 0)
+
+
+def prepare_inputs(wildcards):
+    """The rehearsal prepares from the fakes it wrote; other profiles download (or take archive_dir)."""
+    return [f"{FAKE_DIR}/{wildcards.dataset}.written"] if FAKE is not None else []
+
+
+def prepare_args(wildcards):
+    if FAKE is not None:
+        if wildcards.dataset == "imagenet":  # no archive: the fake folders are written in place
+            return ""
+        return f"--archive-dir {FAKE_DIR}/{wildcards.dataset} --skip-checksum"
+    data = config.get("data") or {}
+    args = f"--archive-dir {data['archive_dir']}" if data.get("archive_dir") else ""
+    return args + (" --skip-checksum" if data.get("skip_checksum") else "")
+
+
+def fake_out(wildcards):
+    """Where `qsnn data fake` writes: the archive folder, or ImageNet's folders in place."""
+    if wildcards.dataset == "imagenet":
+        return f"{config['data_root']}/imagenet"
+    return f"{FAKE_DIR}/{wildcards.dataset}"
+
+
+def activity_args(wildcards):
+    activity = (config.get("hardware") or {}).get("activity") or {}
+    args = f"--data-root {config['data_root']}"
+    if "w_bits" in activity:
+        args += " --w-bits " + ",".join(str(w) for w in activity["w_bits"])
+    if "st" in activity:
+        args += " --st " + ",".join(activity["st"])
+    return args
+
+
+HARDWARE_OUTPUTS = {
+    "synthesis": ["results/hardware/synthesis.csv"],
+    "activity": ["results/hardware/activity.csv", "results/hardware/activity_fits.csv"],
+    "activity_rtl": ["results/hardware/activity_rtl.csv"],
+    "accelerator": ["results/hardware/accelerator.csv"],
+    "validation": ["results/hardware/accel_validation.csv"],
+    "traces": ["results/hardware/fig2_traces.csv"],
+}
+
+
+def default_targets():
+    """What a plain `snakemake` builds: every output, or the config's `outputs:` selection."""
+    tables = OUTPUTS["tables"]
+    figures = OUTPUTS["figures"]
+    targets = [t for n in tables for t in [f"results/tables/table{n}.tex"]]
+    targets += [f"results/figures/fig{n}.{ext}" for n in figures for ext in ("pdf", "png")]
+    targets += [path for name in OUTPUTS["hardware"] for path in HARDWARE_OUTPUTS[name]]
+    if OUTPUTS["report"]:
+        targets += [
+            "results/summary/experiments.csv",
+            "results/costs/paper_costs.csv",
+            "results/report/reproduction.md",
+            "results/paper.tex",
+        ]
+    # Every planned run is trained: `tables:` says what to train, `outputs:` what to render.
+    return run_metrics() + targets
 
 
 def activity_checkpoint(wildcards):

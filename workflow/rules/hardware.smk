@@ -28,8 +28,9 @@ rule hw_activity_rtl:
         "results/logs/hardware/activity_rtl.log",
     params:
         checkpoint=lambda wildcards, input: str(Path(input[0]).parent / "checkpoint.pt"),
+        args=activity_args,
     shell:
-        "qsnn hw activity --checkpoint {params.checkpoint} --out {output} > {log} 2>&1"
+        "qsnn hw activity --checkpoint {params.checkpoint} {params.args} --out {output} > {log} 2>&1"
 
 
 rule synth_sweep:

@@ -1,5 +1,6 @@
-# One training run per run id ({dataset}__{arch}__wWsStT__eE__sSEED); it resumes from its
-# last complete checkpoint when rerun. GPUs and time limits come from the profile.
+# One training run per run id ({dataset}__{arch}__wWsStT__eE__sSEED__SETTINGS); it resumes from
+# its last complete checkpoint when rerun. GPUs, time limits and DataLoader workers come from the
+# profile (workflow/profiles/*: the `num_workers` resource).
 
 
 rule train:
@@ -15,6 +16,7 @@ rule train:
         "results/logs/train/{run_id}.log",
     params:
         args=train_args,
+        workers=num_workers,
         out="results/runs/{run_id}",
     shell:
-        "qsnn train {params.args} --threads {threads} --out {params.out} > {log} 2>&1"
+        "qsnn train {params.args} --threads {threads} --num-workers {params.workers} --out {params.out} > {log} 2>&1"
