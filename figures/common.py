@@ -45,6 +45,7 @@ DATASET_LABELS = {
     "n-caltech101": "N-Caltech101",
     "digits": "digits",
     "digits-dvs": "digits-dvs",
+    "motion-dvs": "motion-dvs",
 }
 
 # Minimal columns any figure that reads experiments.csv relies on; figures add their own.

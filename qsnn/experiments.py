@@ -459,6 +459,12 @@ def _check_names(cfg: ExperimentConfig) -> None:
             check_dataset(f"tables.table{spec.number}.datasets[{i}]", name)
     for key, name in cfg.quick_datasets.items():
         check_dataset(f"quick.datasets.{key}", name)
+        # A paper dataset's own stand-in must be of its kind: its runs take the stand-in's input.
+        if key not in ("static", "neuromorphic"):
+            check_dataset("quick.datasets", key)
+            if dataset_kind(name) != dataset_kind(key):
+                raise ConfigError(f"quick.datasets.{key}: stand-in {name!r} is {dataset_kind(name)} but {key} is "
+                                  f"{dataset_kind(key)}; pick a {dataset_kind(key)} stand-in")
     for key, name in cfg.quick_archs.items():
         check_arch(f"quick.archs.{key}", name)
     for fig in cfg.figures:
@@ -500,9 +506,16 @@ def dataset_kind(name: str) -> str:
 
 
 def trained_dataset(cfg: ExperimentConfig, paper_dataset: str) -> str:
-    """The dataset a row is trained on: the paper's own, or its stand-in in the quick profile."""
+    """The dataset a row is trained on: the paper's own, or its stand-in in the quick profile.
+
+    ``quick.datasets`` maps a dataset kind (``static``, ``neuromorphic``) to a stand-in; a paper
+    dataset's own key overrides its kind's (``dvs-gesture: motion-dvs``: the gesture rows need a
+    stand-in whose classes are motions, the saccade sets keep ``digits-dvs``).
+    """
     if not cfg.is_quick:
         return paper_dataset
+    if paper_dataset in cfg.quick_datasets:
+        return cfg.quick_datasets[paper_dataset]
     return cfg.quick_datasets[dataset_kind(paper_dataset)]
 
 

@@ -51,6 +51,7 @@ NUMBER_COLUMNS = ("top1", "params_M", "sops_G", "s_ace_G", "ns_ace_G", "fps", "l
 DATASET_LABELS = {
     "cifar10": "CIFAR10", "cifar100": "CIFAR100", "imagenet": "ImageNet", "cifar10-dvs": "DVS-CIFAR10",
     "dvs-gesture": "DVS-Gesture", "n-caltech101": "N-Caltech101", "digits": "digits", "digits-dvs": "digits-dvs",
+    "motion-dvs": "motion-dvs",
 }
 # The paper's accuracy columns, in its order, per table.
 TABLE_DATASETS = {

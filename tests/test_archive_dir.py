@@ -158,3 +158,17 @@ def test_http_404_is_not_retried_and_says_what_to_do(tmp_path):
         httpd.server_close()
     assert len(hits) == 1 and "404" in str(err.value) and "--archive-dir" in str(err.value)
     assert "resume" not in str(err.value)
+
+
+def test_event_set_without_its_archive_says_so_instead_of_letting_tonic_download(tmp_path):
+    """tonic re-downloads (gigabytes) when the archive beside the extracted files is gone."""
+    from qsnn.data import build, prepare
+    from qsnn.data.fake import write_fake
+    from qsnn.data.registry import DatasetNotFoundError
+
+    write_fake("dvs-gesture", tmp_path / "fakes")
+    root = tmp_path / "data"
+    prepare("dvs-gesture", root, archive_dir=tmp_path / "fakes", verify=False, progress=False)
+    (root / "dvs-gesture" / "DVSGesture" / "ibmGestureTest.tar.gz").unlink()
+    with pytest.raises(DatasetNotFoundError, match="ibmGestureTest.tar.gz is missing"):
+        build("dvs-gesture", "test", T=2, root=root)

@@ -29,7 +29,8 @@ from qsnn.data import (
 from qsnn.data.neuromorphic import EventFrames, frame_transform, per_class_split
 from qsnn.data.static import CIFAR_STATS
 
-NAMES = ["cifar10", "cifar100", "imagenet", "cifar10-dvs", "dvs-gesture", "n-caltech101", "digits", "digits-dvs"]
+NAMES = ["cifar10", "cifar100", "imagenet", "cifar10-dvs", "dvs-gesture", "n-caltech101", "digits", "digits-dvs",
+         "motion-dvs"]
 
 
 # --------------------------------------------------------------------------- registry

@@ -231,3 +231,76 @@ def test_missing_archive_without_download_raises(tmp_path):
     spec = ArchiveSpec(url="http://127.0.0.1:9/none.tar.gz", filename="none.tar.gz")
     with pytest.raises(FileNotFoundError):
         fetch_and_extract(spec, tmp_path, download=False, progress=False)
+
+
+# --------------------------------------------------------------------------- issue 10: links, odd members, Range
+def _tar_with(kind: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("pkg/a.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"ok"))
+        odd = tarfile.TarInfo("pkg/odd")
+        if kind == "hardlink":
+            odd.type, odd.linkname = tarfile.LNKTYPE, "pkg/a.txt"
+        elif kind == "device":
+            odd.type = tarfile.CHRTYPE
+        elif kind == "fifo":
+            odd.type = tarfile.FIFOTYPE
+        elif kind == "chain":
+            first = tarfile.TarInfo("pkg/first")
+            first.type, first.linkname = tarfile.SYMTYPE, "a.txt"
+            tar.addfile(first)
+            odd.type, odd.linkname = tarfile.SYMTYPE, "first"
+        tar.addfile(odd)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind, words", [("hardlink", "hard link"), ("device", "device"), ("fifo", "FIFO"),
+                                         ("chain", "link chain")])
+def test_hardlinks_devices_and_link_chains_are_refused(tmp_path, kind, words):
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(_tar_with(kind))
+    with pytest.raises(UnsafeArchiveError, match=words):
+        safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "out" / "pkg").exists()
+
+
+def test_symlinked_part_file_is_never_written_through(server, tmp_path):
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(b"precious")
+    dest = tmp_path / "ds"
+    dest.mkdir()
+    (dest / "good.tar.gz.part").symlink_to(outside)
+    spec = ArchiveSpec(url=server.url("/good.tar.gz"), filename="good.tar.gz", md5=md5(GOOD))
+    with pytest.raises(UnsafeArchiveError, match="symbolic link"):
+        download_file(spec, dest, progress=False)
+    assert outside.read_bytes() == b"precious"
+
+
+def test_server_that_ignores_range_restarts_the_file(tmp_path):
+    srv = Server({"/good.tar.gz": GOOD})
+    requests = []
+
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            requests.append(self.headers.get("Range"))
+            self.send_response(200)  # always the whole file, whatever Range asked
+            self.send_header("Content-Length", str(len(GOOD)))
+            self.end_headers()
+            self.wfile.write(GOOD)
+
+    srv.httpd.RequestHandlerClass = Handler
+    with srv:
+        dest = tmp_path / "ds"
+        dest.mkdir()
+        third = len(GOOD) // 3
+        (dest / "good.tar.gz.part").write_bytes(GOOD[:third])  # a partial file from an earlier attempt
+        spec = ArchiveSpec(url=srv.url("/good.tar.gz"), filename="good.tar.gz", md5=md5(GOOD))
+        path = download_file(spec, dest, progress=False)
+    assert path.read_bytes() == GOOD and requests == [f"bytes={third}-"]

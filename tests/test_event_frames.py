@@ -179,7 +179,8 @@ def reference_item(root, split, T, i):
     import tonic.datasets as td
 
     ds = td.DVSGesture(save_to=str(root / "dvs-gesture"), train=split == "train")
-    events, label = ds[i]
+    order = sorted(range(len(ds.data)), key=lambda k: str(ds.data[k]))  # build() sorts recordings by path
+    events, label = ds[order[i]]
     return torch.from_numpy(nm.frame_transform((128, 128, 2), T)(events)), label
 
 

@@ -23,9 +23,10 @@ from qsnn.train import engine
 ARCH = "sew-resnet-tiny"
 DESIGN_KEYS = {
     "run", "top1", "top5", "params", "macs", "sops", "s_ace", "ns_ace", "firing_rates",
-    "layer_input_rates", "wall_time_s", "git_sha", "versions", "seed", "device",
+    "layer_input_rates", "wall_time_s", "git_sha", "versions", "seed", "device", "data_verification", "start",
 }
-RUN_KEYS = {"dataset", "arch", "wst", "w_bits", "s_bits", "T", "epochs", "seed", "batch_size", "lr", "input_shape", "num_classes"}
+RUN_KEYS = {"dataset", "arch", "wst", "w_bits", "s_bits", "T", "epochs", "seed", "batch_size", "lr", "limit_batches",
+            "input_shape", "num_classes"}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,8 @@ def read_log(out: Path) -> list[dict]:
 
 
 def without_time(record: dict) -> dict:
-    return {k: v for k, v in record.items() if k != "wall_time_s"}
+    """The result of a run, without how long it took or how its sessions started."""
+    return {k: v for k, v in record.items() if k not in ("wall_time_s", "start")}
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +116,7 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(reference_run, tmp_
     resumed = json.loads((out / "metrics.json").read_text())
     reference = json.loads((reference_run / "metrics.json").read_text())
     assert without_time(resumed) == without_time(reference)
+    assert resumed["start"] == {"mode": "resumed", "from_epoch": 1} and reference["start"]["mode"] == "fresh"
     columns = ("epoch", "train_loss", "train_acc", "test_acc", "lr")
     assert [[r[c] for c in columns] for r in read_log(out)] == [[r[c] for c in columns] for r in read_log(reference_run)]
 

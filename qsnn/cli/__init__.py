@@ -20,8 +20,20 @@ SUBCOMMAND_MODULES = [
 ]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line (the bad argument and what is accepted), exit status 2; every
+    subcommand's help shows its defaults (sub-parsers are built from this class too)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qsnn", description="W/S/T quantized SNNs and Bit-Budget costs")
+    parser = OneLineParser(prog="qsnn", description="W/S/T quantized SNNs and Bit-Budget costs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(sub)

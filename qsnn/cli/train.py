@@ -13,8 +13,59 @@ part of the run's configuration.
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 from pathlib import Path
+
+MAX_SEED = 2**31 - 1  # what every RNG (Python, NumPy, torch, DataLoader workers) accepts
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; give a whole number >= 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not >= 1")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; give a whole number >= 0") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give a whole number >= 0")
+    return value
+
+
+def seed_value(text: str) -> int:
+    value = non_negative_int(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is too large; seeds go from 0 to {MAX_SEED}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give e.g. 0.0005") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number > 0; give e.g. 0.0005")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give e.g. 0.01") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0; give e.g. 0.01")
+    return value
 
 
 def register(sub) -> None:
@@ -22,37 +73,47 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True, help="dataset registry name (see `qsnn data list`)")
     p.add_argument("--arch", required=True, help="architecture registry name (see `qsnn archs`)")
     p.add_argument("--wst", required=True, help="bit allocation W/S/T, e.g. 4/2/1")
-    p.add_argument("--epochs", type=int, default=None, help="default: 310 on imagenet, 400 otherwise (paper Sec. 6.3)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="default: 310 on imagenet, 400 otherwise (paper Sec. 6.3)")
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoint.pt, log.csv, metrics.json)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=128, help="per process (default 128, paper)")
-    p.add_argument("--lr", type=float, default=5e-4, help="AdamW peak learning rate (default 5e-4, paper)")
-    p.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay (paper silent; torch default 0.01)")
+    p.add_argument("--seed", type=seed_value, default=0, help=f"training seed, 0..{MAX_SEED} (default 0)")
+    p.add_argument("--batch-size", type=positive_int, default=128, help="per process (default 128, paper)")
+    p.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4, paper)")
+    p.add_argument("--weight-decay", type=non_negative_float, default=0.01,
+                   help="AdamW weight decay (paper silent; torch default 0.01)")
     _add_runtime_flags(p)
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
-    p.add_argument("--limit-batches", type=int, default=None, help="cap batches per epoch (tests and smoke runs)")
+    p.add_argument("--limit-batches", type=positive_int, default=None,
+                   help="cap optimizer steps and test batches per epoch (tests, smoke runs, the rehearsal)")
+    start = p.add_mutually_exclusive_group()
+    start.add_argument("--resume", dest="start", action="store_const", const="resume",
+                       help="continue from OUT/checkpoint.pt even when that run finished (re-measures it)")
+    start.add_argument("--retrain", dest="start", action="store_const", const="retrain",
+                       help="discard OUT/checkpoint.pt and train from scratch")
+    p.set_defaults(start="auto")
     p.set_defaults(func=run_train)
 
     e = sub.add_parser("evaluate", help="recompute metrics.json from a checkpoint")
     e.add_argument("checkpoint", type=Path, help="a checkpoint.pt written by `qsnn train`")
     e.add_argument("--out", type=Path, default=None, help="folder for metrics.json (default: the checkpoint's folder)")
     _add_runtime_flags(e)
-    e.set_defaults(func=run_evaluate, download=False)
+    e.set_defaults(func=run_evaluate, download=False, start="auto")
 
 
 def _add_runtime_flags(p) -> None:
-    p.add_argument("--data-root", type=Path, default=Path("data"))
-    p.add_argument("--num-workers", type=int, default=0, help="DataLoader worker processes")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--data-root", type=Path, default=Path("data"), help="folder of prepared datasets (default: data)")
+    p.add_argument("--num-workers", type=non_negative_int, default=0, help="DataLoader worker processes (default 0)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (it is off anyway when stderr is not a terminal)")
 
 
 def _runtime(args, out: Path):
     from qsnn.train import RuntimeOptions
 
+    if args.data_root.exists() and not args.data_root.is_dir():
+        raise NotADirectoryError(f"--data-root {args.data_root} is a file; pass the folder that holds the datasets")
     return RuntimeOptions(
         out=out, data_root=args.data_root, num_workers=args.num_workers, threads=args.threads,
-        download=args.download, progress=False if args.no_progress else None,
+        download=args.download, progress=False if args.no_progress else None, start=args.start,
     )
 
 

@@ -118,9 +118,22 @@ def _open_range(url: str, offset: int, timeout: float):
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
 
 
+def _refuse_link(path: Path) -> None:
+    """Never write through a link: a planted ``FILE.part -> /elsewhere`` would append there."""
+    if path.is_symlink():
+        raise UnsafeArchiveError(f"{path} is a symbolic link; refusing to write through it. Remove the link and "
+                                 "run the command again")
+
+
+def _open_no_follow(path: Path, append: bool):
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC) | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(path, flags, 0o644), "ab" if append else "wb")
+
+
 def _transfer_once(url: str, part: Path, timeout: float, progress: bool) -> None:
     """Fetch what is missing from ``part``; raise on a short or failed transfer."""
-    offset = part.stat().st_size if part.exists() else 0
+    _refuse_link(part)
+    offset = part.lstat().st_size if part.exists() else 0
     try:
         response = _open_range(url, offset, timeout)
     except urllib.error.HTTPError as err:
@@ -133,9 +146,8 @@ def _transfer_once(url: str, part: Path, timeout: float, progress: bool) -> None
         remaining = response.headers.get("Content-Length")
         expected = int(remaining) if remaining is not None else None
         received = 0
-        mode = "ab" if offset else "wb"
         total = offset + expected if expected is not None else None
-        with open(part, mode) as fh, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
+        with _open_no_follow(part, append=bool(offset)) as fh, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
                                           desc=part.name, disable=not progress, leave=False) as bar:
             while True:
                 block = response.read(CHUNK_BYTES)
@@ -156,6 +168,7 @@ def download_file(spec: ArchiveSpec, dest_dir: Path, *, max_attempts: int = 3, t
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
     final = dest_dir / spec.filename
+    _refuse_link(final)
     if final.exists():
         if checksum_problem(final, spec) is None:
             return final
@@ -241,27 +254,40 @@ def _escapes(target: Path, name: str) -> bool:
 
 
 def _check_tar_members(tar: tarfile.TarFile, target: Path) -> None:
-    for member in tar.getmembers():
+    """No dataset archive needs hard links, devices, FIFOs or chains of links; refuse them all,
+    and any symbolic link that leaves the target."""
+    members = tar.getmembers()
+    links = {str(PurePosixPath(m.name)) for m in members if m.issym()}
+    for member in members:
         if _escapes(target, member.name):
             raise UnsafeArchiveError(f"refusing archive member {member.name!r}: it escapes {target}")
-        if member.issym() or member.islnk():
-            base = (target / member.name).parent if member.issym() else target
-            if PurePosixPath(member.linkname).is_absolute() or not (base / member.linkname).resolve() \
-                    .is_relative_to(target.resolve()):
-                raise UnsafeArchiveError(
-                    f"refusing link {member.name!r} -> {member.linkname!r}: it points outside {target}")
-        if member.isdev():
-            raise UnsafeArchiveError(f"refusing device file {member.name!r} in archive")
+        if member.islnk():
+            raise UnsafeArchiveError(f"refusing hard link {member.name!r} -> {member.linkname!r} in archive")
+        if member.isdev() or member.isfifo():
+            raise UnsafeArchiveError(f"refusing device or FIFO {member.name!r} in archive")
+        if member.issym():
+            _check_symlink(member.name, member.linkname, target, links)
+
+
+def _check_symlink(name: str, link: str, target: Path, links: set[str]) -> None:
+    pointed = PurePosixPath(name).parent / link
+    if PurePosixPath(link).is_absolute() or _escapes(target, str(pointed)):
+        raise UnsafeArchiveError(f"refusing link {name!r} -> {link!r}: it points outside {target}")
+    if str(PurePosixPath(os.path.normpath(str(pointed)))) in links:
+        raise UnsafeArchiveError(f"refusing link {name!r} -> {link!r}: it points at another link (a link chain)")
 
 
 def _check_zip_members(zf: zipfile.ZipFile, target: Path) -> None:
-    for info in zf.infolist():
+    infos = zf.infolist()
+    links = {str(PurePosixPath(i.filename)) for i in infos if stat.S_ISLNK(i.external_attr >> 16)}
+    for info in infos:
         if _escapes(target, info.filename):
             raise UnsafeArchiveError(f"refusing archive member {info.filename!r}: it escapes {target}")
-        if stat.S_ISLNK(info.external_attr >> 16):
-            link = zf.read(info).decode("utf-8", "replace")
-            if PurePosixPath(link).is_absolute() or _escapes(target, str(PurePosixPath(info.filename).parent / link)):
-                raise UnsafeArchiveError(f"refusing link {info.filename!r} -> {link!r}: it points outside {target}")
+        mode = info.external_attr >> 16
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode):
+            raise UnsafeArchiveError(f"refusing device or FIFO {info.filename!r} in archive")
+        if stat.S_ISLNK(mode):
+            _check_symlink(info.filename, zf.read(info).decode("utf-8", "replace"), target, links)
 
 
 def safe_extract(archive: Path, target: Path) -> None:

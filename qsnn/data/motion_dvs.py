@@ -34,13 +34,14 @@ A -> B, then B -> A (A, B: two positions, two angles, or black and the visible b
 class of a pair is the first with its two halves exchanged in time: B -> A, then A -> B. The two
 halves are the same two event streams in both classes, only their order differs, so every event
 keeps its pixel and polarity and the sum over time is identical, event for event. Why that is also
-what a sensor records: each half starts from a sensor adapted to its first image (a DVS pixel's
-reference level sits at the last level it reported; the model re-adapts at the turning point, a
-short pause, which removes the sub-threshold residue of the first half, at most one event per
-pixel). Because the scene parameters (bar size, brightness, position, amplitude, the sensor noise)
-are drawn from the same distribution for both classes of a pair, the *distribution* of summed
-frames is the same for both: no model of one frame (T=1) can beat chance (50 %) within a pair,
-so a T=1 model tops out near (6 + 3) / 12 = 75 % overall, while two frames in time order (T >= 2,
+what a sensor records: each half starts from a sensor adapted to its first image. At the turning
+point the model sets every pixel's reference level to the image there, as if the bar paused long
+enough for the pixels to settle; without that, the first half's sub-threshold residue (less than
+one threshold) would change the second half by at most one event per pixel and polarity. Because
+the scene parameters (bar size, brightness, position, amplitude) and the noise events are drawn
+from the same distribution for both classes of a pair, the *distribution* of summed frames is the
+same for both: no model of one frame (T=1) can beat chance (50 %) within a pair, so a T=1 model
+tops out at about (6 + 3) / 12 = 75 % overall, while two frames in time order (T >= 2,
 frames aligned with the halves) separate them. Telling them apart needs memory across time steps
 (a multiset of per-frame features is the same for both orders): in a spiking network, the
 membrane carried from one step to the next.
@@ -59,7 +60,7 @@ Sensor model (the one of :mod:`qsnn.data.digits_dvs`; see there):
    (microseconds), so all times lie in ``[0, duration)`` and the halves are ``[0, duration/2)``
    and ``[duration/2, duration)``.
 4. **Noise.** Background-activity events, as a real DVS fires without any change: Poisson with
-   ``noise_hz`` per pixel and polarity, uniform in position and time (about 10 % of all events).
+   ``noise_hz`` per pixel and polarity, uniform in position and time (about 8 % of all events).
 
 Events are stored in tonic's structured event dtype (``tonic.io.make_structured_array``: fields
 x, y, t, p), sensor size ``(16, 16, 2)``. They are read through the frame pipeline of the real
@@ -70,13 +71,14 @@ same as on ``digits-dvs``), then the binning into exactly T frames of event coun
 ``[0, duration)``, so at T=2 each frame is one half and at any even T no frame straddles the turn.
 
 The set: 125 samples per class (1500), generated deterministically from the seed and vectorised
-with numpy (about a second on one core), cached atomically in ``ROOT/cache/motion-dvs/`` as an
+with numpy (1.1-1.5 s on one core), cached atomically in ``ROOT/cache/motion-dvs/`` as an
 ``.npz`` whose name carries the seed and a hash of the configuration, and regenerated if missing.
 Split: the fixed per-class 80/20 split of :func:`qsnn.data.neuromorphic.per_class_split` (seed 0;
 1200 train / 300 test). Accuracies on this set are stand-in numbers, never paper numbers.
 
 What it cannot show: anything about real hands, lighting, 128x128 detail or recording lengths of
-seconds; it isolates one property of DVS128 Gesture (class = temporal order), nothing else.
+seconds; it isolates one property of DVS128 Gesture (the class is the motion, for some classes
+only its temporal order), nothing else.
 """
 
 from __future__ import annotations

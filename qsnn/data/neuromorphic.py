@@ -211,6 +211,16 @@ def check_tonic_layout(name: str, split: str, root: Path) -> None:
             f"{name}: expected at least {minimum} {suffix} files under {folder}, found {found}. "
             f"The archive may have a different layout than the manifest assumes; delete {Path(root) / name} "
             f"and run `qsnn data prepare {name} --root {root}` again.")
+    # tonic's own check also wants the downloaded archive beside the extracted files; without it
+    # tonic silently starts a multi-gigabyte download of its own.
+    from qsnn.data.registry import load_manifest
+
+    for spec in load_manifest(name).files:
+        archive = Path(root) / name / spec.dest / spec.filename
+        if not archive.exists():
+            raise DatasetNotFoundError(
+                f"{name}: {archive} is missing; tonic needs the archive kept beside its extracted files "
+                f"(it would download it again). Put it back, or run `qsnn data prepare {name} --root {root}`.")
 
 
 def _recordings(name: str, split: str, root: Path):
@@ -224,7 +234,10 @@ def _recordings(name: str, split: str, root: Path):
     check_tonic_layout(name, split, root)
     if name == "dvs-gesture":
         ds = td.DVSGesture(save_to=save_to, train=(split == "train"))
-        return ds, list(range(len(ds))), [int(t) for t in ds.targets]
+        # tonic sorts the user folders but not the files within them (os.walk order differs
+        # between file systems): sort by path so every machine sees the same order.
+        order = sorted(range(len(ds.data)), key=lambda i: str(ds.data[i]))
+        return ds, order, [int(ds.targets[i]) for i in order]
     if name == "cifar10-dvs":
         if importlib.util.find_spec("aedat") is None:
             raise ImportError("CIFAR10-DVS files are aedat4; tonic reads them with the `aedat` package: pip install aedat")

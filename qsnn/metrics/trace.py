@@ -35,6 +35,12 @@ class LayerTrace:
     params: int
     w_bits: int
     in_bits: int | None
+    # The module's ``cost_role`` tag ("" when untagged; Spikformer: "attn-qkv", "attn-proj", "mlp").
+    role: str = ""
+    # MACs without the taps that fall on zero padding ("real synapses only"); equals ``macs``
+    # for linear layers and products. Not used by any convention: an audit quantity
+    # (see :mod:`qsnn.metrics`, "MACs include zero padding").
+    macs_unpadded: float | None = None
 
 
 def count_params(model: nn.Module) -> int:
@@ -66,6 +72,24 @@ def _macs_of_call(module: nn.Module, inputs: tuple, output: torch.Tensor) -> int
     if isinstance(module, SpikeMatmul):
         return output.numel() * inputs[0].shape[-1]  # inner dimension of a @ b
     raise TypeError(f"not a synaptic layer: {type(module).__name__}")
+
+
+def real_taps(n_in: int, kernel: int, stride: int, padding: int, dilation: int, n_out: int) -> int:
+    """Kernel taps, summed over the ``n_out`` output positions of one axis, that land inside the input."""
+    return sum(1 for o in range(n_out) for k in range(kernel) if 0 <= o * stride - padding + k * dilation < n_in)
+
+
+def _unpadded_macs_of_call(module: nn.Module, inputs: tuple, output: torch.Tensor) -> int:
+    """MACs of one call counting only taps on real inputs (zero-padded taps left out)."""
+    if not isinstance(module, QConv2d):
+        return _macs_of_call(module, inputs, output)
+    (kh, kw), (sh, sw), (dh, dw) = module.kernel_size, module.stride, module.dilation
+    if isinstance(module.padding, str):  # "same"/"valid": fall back to the full count
+        return _macs_of_call(module, inputs, output)
+    ph, pw = module.padding
+    (hin, win), (hout, wout) = inputs[0].shape[-2:], output.shape[-2:]
+    taps = real_taps(hin, kh, sh, ph, dh, hout) * real_taps(win, kw, sw, pw, dw, wout)
+    return output.numel() // (hout * wout) * (module.in_channels // module.groups) * taps
 
 
 def _kind(module: nn.Module) -> str:
@@ -103,9 +127,11 @@ def trace_layers(model: nn.Module, input_shape=None) -> list[LayerTrace]:
     if not names:
         raise ValueError(f"{type(model).__name__} has no synaptic layer (QConv2d, QLinear, SpikeMatmul) to count")
     macs: dict[nn.Module, int] = {}
+    unpadded: dict[nn.Module, int] = {}
 
     def hook(module, inputs, output):
         macs[module] = macs.get(module, 0) + _macs_of_call(module, inputs, output)
+        unpadded[module] = unpadded.get(module, 0) + _unpadded_macs_of_call(module, inputs, output)
 
     handles = [m.register_forward_hook(hook) for m in names]
     meta_state = {k: torch.empty_like(v, device="meta") for k, v in _state(model).items()}
@@ -121,7 +147,8 @@ def trace_layers(model: nn.Module, input_shape=None) -> list[LayerTrace]:
         for h in handles:
             h.remove()
     return [
-        LayerTrace(names[m], _kind(m), n / steps, _layer_params(m), int(m.w_bits), None if m.in_bits is None else int(m.in_bits))
+        LayerTrace(names[m], _kind(m), n / steps, _layer_params(m), int(m.w_bits), None if m.in_bits is None else int(m.in_bits),
+                   role=str(getattr(m, "cost_role", "") or ""), macs_unpadded=unpadded[m] / steps)
         for m, n in macs.items()
     ]
 

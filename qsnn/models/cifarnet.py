@@ -9,6 +9,13 @@ Registered here (family ``cifarnet``):
   prints 0.58 M for this row, which no reading of the PLIF network gives.
 * ``cifarnet-tiny``  the same layout at 16 channels, FC 64, dropout 0.2, for 8x8 inputs.
 
+Source code followed: Fang et al.'s PLIF code (github.com/fangwei123456/Parametric-Leaky-Integrate-and-Fire-Spiking-Neuron,
+``codes/models.py``, its CIFAR-10 network), the same network as SpikingJelly's
+``activation_based/model/parametric_lif_net.py`` ``CIFAR10Net``. Table 5's 0.58 M / 3.57 G
+(16/1/8) for this row are not that network's costs (36.7 M, 217.8 G; the printed S-ACE
+implies 27.9 M MACs per step against its 0.851 G): ``qsnn paper-costs`` classes both cells
+``erratum:cifarnet-cited-cost``.
+
 Deviation: PLIF learns each layer's membrane time constant; here every neuron is
 the paper's multi-bit LIF with a fixed ``tau`` (default 2.0, PLIF's initial
 value), so that the W/S/T study changes only the bit allocation.

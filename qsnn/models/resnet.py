@@ -1,20 +1,37 @@
 """Plain spiking ResNets and the building blocks every convolutional family shares.
 
-Registered here (family ``resnet``):
+Registered here (family ``resnet``), each with the source code it follows:
 
-* ``resnet-19``  ResNet-19 of tdBN (Zheng et al., AAAI 2021), 3x32x32, 10 classes.
-  conv3x3(128) stem; stages of 3 x 128, 3 x 256 (stride 2), 2 x 512 (stride 2)
-  basic blocks; global average pool; FC 512->256, LIF, FC 256->classes (the
-  layout of the tdBN/TET code). tdBN normalizes by ``alpha * v_th``; after
-  training it is an ordinary per-channel affine BN, so a plain ``BatchNorm2d``
-  (same parameters) stands in for it.
-* ``resnet-20``  ResNet-20 as costed by the paper's Table 5 (0.27 M parameters,
-  cited from Diet-SNN, Rathi & Roy). 0.27 M is He et al.'s CIFAR ResNet-20
-  (16/32/64 channels, 3 x 3 basic blocks, parameter-free "option A" shortcuts:
-  stride-2 subsampling plus zero channels), so that is what we build. Diet-SNN's
-  own code uses a wider VGG-like ResNet-20; the paper's 0.27 M does not fit it.
-* ``spiking-resnet-34|50``  plain spiking ResNets in the torchvision ImageNet
-  layout (cited baselines of Table 1).
+* ``resnet-19``  ResNet-19 of tdBN (Zheng et al., AAAI 2021) as built by the TET code
+  (Deng et al., ICLR 2022; github.com/brain-intelligence-lab/temporal_efficient_training,
+  ``models/resnet_models.py``, ``resnet19()``: ``self.inplanes = 64``) and by the authors' own framework
+  (BrainCog, github.com/BrainCog-X/Brain-Cog, ``braincog/model_zoo/sew_resnet.py``,
+  ``SEWResNet19``): 3x3 conv **64**-channel stem; stages of 3 x 128, 3 x 256
+  (stride 2), 2 x 512 (stride 2) basic blocks, the first block of stage 1 with a
+  1x1 projection shortcut (64 -> 128); global average pool; FC 512->256, LIF,
+  FC 256->classes (with bias). 3x32x32, 10 classes. This is 12,630,858 parameters,
+  the 12.63 M that Table 5 prints. A 128-channel stem (the layout of tdBN's paper and
+  of BrainCog's ``resnet19_snn.py``) gives 12,697,994 (12.70 M, +0.5 %) and
+  S-ACE +5.2 % instead of +2.05 %, so the printed count identifies the 64-channel stem.
+  tdBN normalizes by ``alpha * v_th``; after training it is an ordinary per-channel
+  affine BN, so a plain ``BatchNorm2d`` (same parameters) stands in for it.
+* ``resnet-20``  ResNet-20 as costed by the paper's Table 5 (0.27 M parameters, cited
+  from Diet-SNN, Rathi & Roy). 0.27 M is He et al.'s CIFAR ResNet-20 (16/32/64
+  channels, 3 x 3 basic blocks; He et al., CVPR 2016, Sec. 4.2), so those are the
+  widths we build. Diet-SNN's own code (github.com/nitin-rathi/hybrid-snn-conversion,
+  ``self_models/resnet_spiking.py``) uses a wider VGG-like ResNet-20 that the paper's
+  0.27 M does not fit. **Shortcut choice** (``shortcut=``, explicit): He et al. use
+  parameter-free "option A" shortcuts (stride-2 subsampling plus zero channels) on
+  CIFAR; Diet-SNN's residual blocks (``BasicBlock.identity``: a 1x1 strided conv
+  whenever the shape changes) use projection shortcuts ("option B"), as every other
+  network here does (we keep the BN after it). We follow the cited code's projection
+  shortcuts (default ``shortcut="conv"``): 272,474 parameters (0.27 M) and S-ACE
+  3.265 G at 16/1/5 (-1.7 % from the printed 3.32 G); ``shortcut="zero-pad"`` gives
+  269,722 parameters and 3.244 G (-2.3 %). Both print as 0.27 M; the S-ACE favours
+  projections, and neither choice changes any other row.
+* ``spiking-resnet-34|50``  plain spiking ResNets in the torchvision ImageNet layout
+  (torchvision ``models/resnet.py``; Spiking ResNet / Hybrid training / tdBN, the cited
+  baselines of Table 1).
 * ``resnet-tiny``  a three-stage spiking ResNet (8/16/32 channels) for 8x8 inputs.
 
 Spiking (plain) residual block: ``LIF(BN(conv(LIF(BN(conv(x))))) + shortcut(x))``;
@@ -226,19 +243,25 @@ CIFAR = dict(input_shape=(3, 32, 32), num_classes=10)
 TINY = dict(input_shape=(1, 8, 8), num_classes=10, tiny=True)
 
 
-@register("resnet-19", family="resnet", **CIFAR, description="ResNet-19 of tdBN (Zheng et al. 2021)")
-def resnet19(wst: WST, num_classes: int, input_shape, **neuron_kw) -> StagedResNet:
+RESNET19_STEM_WIDTH = 64  # TET's and BrainCog's ResNet-19 (see the module docstring); 128 is tdBN's paper layout
+SHORTCUTS = ("conv", "zero-pad")
+
+
+@register("resnet-19", family="resnet", **CIFAR, description="ResNet-19 of tdBN as built by TET/BrainCog (64-ch stem, 12.63 M)")
+def resnet19(wst: WST, num_classes: int, input_shape, stem_width: int = RESNET19_STEM_WIDTH, **neuron_kw) -> StagedResNet:
     return StagedResNet(
         wst, num_classes, input_shape, block=SpikingBasicBlock, widths=(128, 256, 512), depths=(3, 3, 2),
-        strides=(1, 2, 2), stem="cifar", stem_width=128, neuron_kw=neuron_kw, hidden_fc=256,
+        strides=(1, 2, 2), stem="cifar", stem_width=int(stem_width), neuron_kw=neuron_kw, hidden_fc=256,
     )
 
 
-@register("resnet-20", family="resnet", **CIFAR, description="CIFAR ResNet-20 (He et al.; 0.27 M, as Table 5 costs Diet-SNN)")
-def resnet20(wst: WST, num_classes: int, input_shape, **neuron_kw) -> StagedResNet:
+@register("resnet-20", family="resnet", **CIFAR, description="CIFAR ResNet-20 (He et al. widths, projection shortcuts; 0.27 M)")
+def resnet20(wst: WST, num_classes: int, input_shape, shortcut: str = "conv", **neuron_kw) -> StagedResNet:
+    if shortcut not in SHORTCUTS:
+        raise ValueError(f"shortcut={shortcut!r}: must be one of {SHORTCUTS} ('conv': 1x1 projection, 'zero-pad': He's option A)")
     return StagedResNet(
         wst, num_classes, input_shape, block=SpikingBasicBlock, widths=(16, 32, 64), depths=(3, 3, 3),
-        strides=(1, 2, 2), stem="cifar", stem_width=16, neuron_kw=neuron_kw, shortcut="zero-pad",
+        strides=(1, 2, 2), stem="cifar", stem_width=16, neuron_kw=neuron_kw, shortcut=shortcut,
     )
 
 

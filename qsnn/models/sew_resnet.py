@@ -9,6 +9,14 @@ Registered here (family ``sew-resnet``):
   3x32x32 input, 10 classes.
 * ``sew-resnet-tiny``  stem + two SEW basic blocks (16, 32 channels) for 8x8 inputs.
 
+Source code followed: SEW-ResNet's reference implementation in SpikingJelly
+(github.com/fangwei123456/spikingjelly, ``activation_based/model/sew_resnet.py``,
+``SEWResNet`` / ``BasicBlock`` / ``Bottleneck``, cnf ``ADD``), which is torchvision's
+``models/resnet.py`` with spiking neurons; the authors' own framework carries the same
+network (BrainCog, github.com/BrainCog-X/Brain-Cog, ``braincog/model_zoo/sew_resnet.py``).
+Parameter counts equal torchvision's ResNet-34/50 (21.80 M / 25.56 M; Table 1 prints
+21.79 / 25.56).
+
 SEW block: ``out = SN(BN(conv(...)))`` on the residual branch and
 ``identity = SN(BN(conv1x1(x)))`` on a down-sampling shortcut (else ``x``), then
 ``g(out, identity) = out + identity`` (ADD).

@@ -6,6 +6,16 @@ Registered here (family ``spikformer``):
 * ``spikformer-8-384|6-512|8-512|10-512|8-768``  ImageNet form, 3x224x224, 1000 classes;
 * ``spikformer-tiny``  one block of width 32 (2 heads), CIFAR-form SPS, for 8x8 inputs.
 
+Source code followed: the authors' code, github.com/ZK-Zhou/spikformer
+(``cifar10/model.py`` for the CIFAR form, ``imagenet/model.py`` for the ImageNet form).
+
+Cost roles: every synaptic layer of a block carries ``cost_role`` (``"attn-qkv"`` for
+Q/K/V, ``"attn-proj"`` for proj, ``"mlp"`` for the MLP linears), which the shape trace
+records (:class:`qsnn.metrics.trace.LayerTrace`). The primary cost convention counts
+every role alike; the documented ``paper_counter`` explanation
+(:data:`qsnn.metrics.PAPER_COUNTER`) leaves out the four attention projections, which
+the authors' ImageNet code builds as ``nn.Conv1d`` (the CIFAR code as ``nn.Linear``).
+
 Structure (as in the authors' code, ZK-Zhou/spikformer):
 
 * **SPS** (spiking patch splitting): four conv3x3-BN-LIF stages of D/8, D/4, D/2,
@@ -79,9 +89,10 @@ class TokenBN(nn.Module):
 class LinearBNLIF(nn.Sequential):
     """W-bit Linear -> BN -> S-bit LIF over tokens; ``in_terms`` S-bit spike tensors are summed in its input."""
 
-    def __init__(self, wst: WST, d_in: int, d_out: int, *, bias: bool, neuron_kw: dict, in_terms: int = 1):
+    def __init__(self, wst: WST, d_in: int, d_out: int, *, bias: bool, neuron_kw: dict, in_terms: int = 1, role: str = ""):
         linear = QLinear(d_in, d_out, w_bits=wst.w_bits, in_bits=wst.s_bits, bias=bias)
         linear.in_terms = in_terms
+        linear.cost_role = role  # read by the shape trace (see the module docstring)
         super().__init__(linear, TokenBN(d_out), make_lif(wst, neuron_kw))
 
 
@@ -113,15 +124,15 @@ class SSA(nn.Module):
         if dim % heads:
             raise ValueError(f"width {dim} is not divisible by {heads} heads")
         s, self.heads = wst.s_bits, heads
-        self.q = LinearBNLIF(wst, dim, dim, bias=qkv_bias, neuron_kw=neuron_kw, in_terms=in_terms)
-        self.k = LinearBNLIF(wst, dim, dim, bias=qkv_bias, neuron_kw=neuron_kw, in_terms=in_terms)
-        self.v = LinearBNLIF(wst, dim, dim, bias=qkv_bias, neuron_kw=neuron_kw, in_terms=in_terms)
+        self.q = LinearBNLIF(wst, dim, dim, bias=qkv_bias, neuron_kw=neuron_kw, in_terms=in_terms, role="attn-qkv")
+        self.k = LinearBNLIF(wst, dim, dim, bias=qkv_bias, neuron_kw=neuron_kw, in_terms=in_terms, role="attn-qkv")
+        self.v = LinearBNLIF(wst, dim, dim, bias=qkv_bias, neuron_kw=neuron_kw, in_terms=in_terms, role="attn-qkv")
         attn_v_th = ATTENTION_THRESHOLD * threshold_of(neuron_kw)
         self.qk = SpikeMatmul(a_bits=s, b_bits=s)
         self.attn_map_lif = make_lif(wst, neuron_kw, v_th=attn_v_th)
         self.av = SpikeMatmul(a_bits=s, b_bits=s)
         self.attn_lif = make_lif(wst, neuron_kw, v_th=attn_v_th)
-        self.proj = LinearBNLIF(wst, dim, dim, bias=proj_bias, neuron_kw=neuron_kw)
+        self.proj = LinearBNLIF(wst, dim, dim, bias=proj_bias, neuron_kw=neuron_kw, role="attn-proj")
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         return x.unflatten(-1, (self.heads, -1)).transpose(-2, -3)  # [T, B, h, N, d]
@@ -140,8 +151,8 @@ class EncoderBlock(nn.Module):
         stream_terms = 2 + 2 * index  # SPS output (2 terms) plus 2 per earlier block
         self.attn = SSA(wst, dim, heads, qkv_bias, True, stream_terms, neuron_kw)
         self.mlp = nn.Sequential(
-            LinearBNLIF(wst, dim, MLP_RATIO * dim, bias=True, neuron_kw=neuron_kw, in_terms=stream_terms + 1),
-            LinearBNLIF(wst, MLP_RATIO * dim, dim, bias=True, neuron_kw=neuron_kw),
+            LinearBNLIF(wst, dim, MLP_RATIO * dim, bias=True, neuron_kw=neuron_kw, in_terms=stream_terms + 1, role="mlp"),
+            LinearBNLIF(wst, MLP_RATIO * dim, dim, bias=True, neuron_kw=neuron_kw, role="mlp"),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

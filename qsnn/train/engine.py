@@ -45,6 +45,7 @@ from tqdm.auto import tqdm
 from qsnn.train.checkpoint import (
     CHECKPOINT_NAME,
     atomic_write_text,
+    remove_orphan_temps,
     capture_rng_state,
     load_checkpoint,
     restore_rng_state,
@@ -54,6 +55,11 @@ from qsnn.train.config import TrainConfig
 from qsnn.train.record import METRICS_NAME, build_record, firing_rate_rows, write_record
 
 LOG_NAME = "log.csv"
+# Written after metrics.json: the run finished. A checkpoint beside it without metrics.json means
+# someone removed the record on purpose (e.g. `snakemake -f`): that asks for a new run, not a
+# re-measurement of old weights.
+COMPLETE_MARKER = ".complete"
+START_MODES = ("auto", "resume", "retrain")
 LOG_COLUMNS = ("epoch", "train_loss", "train_acc", "test_acc", "lr", "seconds")
 
 
@@ -71,6 +77,8 @@ class RuntimeOptions:
     threads: int | None = None
     download: bool = False
     progress: bool | None = None  # None: a bar only when stderr is a terminal
+    # What to do with a checkpoint already in ``out`` (see ``train``): "auto", "resume" or "retrain".
+    start: str = "auto"
 
 
 @dataclass
@@ -333,13 +341,34 @@ def _prepare_process(runtime: RuntimeOptions, seed: int) -> DistContext:
     return ctx
 
 
-def _resume_state(out: Path, config: TrainConfig) -> dict | None:
-    path = out / CHECKPOINT_NAME
+class RunCompleteError(ValueError):
+    """``out`` already holds a finished run; training it again must be asked for."""
+
+
+def _start_state(out: Path, config: TrainConfig, mode: str) -> tuple[dict | None, dict]:
+    """The checkpoint to continue from (or None) and how this session starts, for metrics.json.
+
+    ``auto``: continue an interrupted run; retrain from scratch when a finished run's record was
+    removed (a forced rerun); refuse when the finished run's record is still there. ``resume``:
+    always continue from the checkpoint (re-measure a finished run). ``retrain``: always start afresh.
+    """
+    if mode not in START_MODES:
+        raise ValueError(f"start mode {mode!r}: use one of {', '.join(START_MODES)}")
+    remove_orphan_temps(out)
+    path, finished = out / CHECKPOINT_NAME, (out / COMPLETE_MARKER).exists()
     if not path.exists():
-        return None
+        return None, {"mode": "fresh", "from_epoch": 0}
+    if mode == "auto" and finished and (out / METRICS_NAME).exists():
+        raise RunCompleteError(f"{out} already holds a finished run ({METRICS_NAME}); pass --retrain to train it "
+                               "again from scratch, or --resume to re-measure the trained weights")
+    if mode == "retrain" or (mode == "auto" and finished):
+        print(f"retraining from scratch: {path} belongs to a finished run whose record was removed", file=sys.stderr)
+        for name in (CHECKPOINT_NAME, LOG_NAME, COMPLETE_MARKER):
+            (out / name).unlink(missing_ok=True)
+        return None, {"mode": "retrained", "from_epoch": 0}
     state = load_checkpoint(path)
     config.check_resumable_from(TrainConfig.from_dict(state["config"]), str(path))
-    return state
+    return state, {"mode": "resumed", "from_epoch": int(state["epoch"])}
 
 
 @dataclass
@@ -369,7 +398,7 @@ class TrainingState:
         }
 
     def restore(self, checkpoint: dict) -> None:
-        self.model.load_state_dict(checkpoint["model"])
+        load_weights(self.model, checkpoint["model"], Path("checkpoint"))
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.scheduler.load_state_dict(checkpoint["scheduler"])
         self.scaler.load_state_dict(checkpoint["scaler"])
@@ -427,8 +456,9 @@ def train(
     """
     started = time.perf_counter()
     out = Path(runtime.out)
+    check_output_folder(out)
     ctx = _prepare_process(runtime, config.seed)
-    checkpoint = _resume_state(out, config)
+    checkpoint, start = _start_state(out, config, runtime.start)
     data = data or load_data(config, runtime)
     model = build_model(config, data).to(ctx.device)
     loaders = (make_loader(data.train, config, ctx, runtime, train=True), make_loader(data.test, config, ctx, runtime, train=False))
@@ -452,16 +482,36 @@ def train(
         record = measure_record(model, data, config, ctx, runtime)
         # Earlier sessions' training time plus all of this session (setup, training, final evaluation).
         record["wall_time_s"] = state.prior_seconds + time.perf_counter() - started
+        record["start"] = start
         write_record(out, record)
+        atomic_write_text(out / COMPLETE_MARKER, f"{METRICS_NAME}\n")
     if ctx.world_size > 1:
         dist.barrier()
     return record
 
 
+def check_output_folder(out: Path) -> None:
+    """Fail before any work (not after an epoch) when ``out`` is a file or cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out} is a file; pass a folder for the run (it is created if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test.{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(f"--out {out} cannot be written ({err.strerror}); pass a writable folder") from None
+
+
 def evaluate_checkpoint(path: Path, runtime: RuntimeOptions, *, data: DataBundle | None = None) -> dict:
     """Recompute a run's ``metrics.json`` from its checkpoint (written to ``runtime.out``)."""
     started = time.perf_counter()
+    check_output_folder(Path(runtime.out))
     state = load_checkpoint(Path(path))
+    missing = [k for k in ("config", "model", "epoch", "train_seconds") if k not in state]
+    if missing:
+        raise ValueError(f"{path} lacks {', '.join(missing)}: it is not a complete `qsnn train` checkpoint; "
+                         "retrain with `qsnn train`")
     config = TrainConfig.from_dict(state["config"])
     if state["epoch"] < config.epochs:
         # A record of a half-trained model would claim the full run's epochs: refuse rather than mislead.
@@ -472,11 +522,22 @@ def evaluate_checkpoint(path: Path, runtime: RuntimeOptions, *, data: DataBundle
     ctx = _prepare_process(runtime, config.seed)
     data = data or load_data(config, runtime)
     model = build_model(config, data).to(ctx.device)
-    model.load_state_dict(state["model"])
+    load_weights(model, state["model"], path)
     record = None
     if ctx.is_main:
         record = measure_record(model, data, config, ctx, runtime)
         # Training time from the checkpoint plus this evaluation.
         record["wall_time_s"] = float(state["train_seconds"]) + time.perf_counter() - started
+        record["start"] = {"mode": "evaluated", "from_epoch": int(state["epoch"])}
         write_record(Path(runtime.out), record)
     return record
+
+
+def load_weights(model: nn.Module, weights: dict, path: Path) -> None:
+    """``load_state_dict`` with a one-line error naming the first mismatched tensor."""
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as err:
+        detail = next((line.strip() for line in str(err).splitlines()[1:] if line.strip()), str(err).splitlines()[0])
+        raise ValueError(f"{path}: its weights do not fit the {type(model).__name__} its config builds ({detail}); "
+                         "the checkpoint was written by different code or edited: retrain with `qsnn train`") from None

@@ -76,6 +76,8 @@ def train_args(wildcards):
     ]
     if run.settings.limit_batches is not None:
         args.append(f"--limit-batches {run.settings.limit_batches}")
+    if config.get("resume"):  # a forced rerun re-measures the checkpoint instead of retraining
+        args.append("--resume")
     return " ".join(args)
 
 
@@ -146,7 +148,7 @@ def default_targets():
 
 def activity_checkpoint(wildcards):
     """Real weights and spikes for the activity measurement: Table 4's trained W=8 CIFAR10 model
-    (its stand-in in the quick profile); `qsnn hw activity` feeds it static images."""
+    (its stand-in in the quick profile); `qsnn hw activity` feeds it samples of its own dataset."""
     ids = sorted(e.run.run_id for e in PLAN.entries if e.table == 4 and e.run and e.paper_dataset == "cifar10")
     ids = ids or [r.run_id for r in PLAN.runs if dataset_kind(r.dataset) == "static"]
     return f"results/runs/{ids[0]}/metrics.json"
