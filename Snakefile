@@ -17,9 +17,10 @@ min_version("9.0")
 # file replace the quick profile instead of being merged over it (a merge would leave the quick
 # profile's tables, figures and extensions in a config that selects fewer). --config KEY=VALUE
 # still overrides single keys of whichever file is in use.
+# The default config is found next to this Snakefile, so `snakemake --directory OUT` works too.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 
@@ -47,6 +48,8 @@ localrules:
     plan_costs,
     reproduction_report,
     synth_accelerator,
+    figure,
+    table,
     paper_tex,
 
 

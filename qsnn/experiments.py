@@ -39,9 +39,10 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from qsnn import resources
 from qsnn.wst import WST, parse_wst
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = resources.schema_path()  # workflow/schemas/config.schema.yaml, shipped as package data
 TABLE_NUMBERS = (1, 2, 3, 4, 5)
 RUN_ID_PATTERN = re.compile(
     r"^(?P<dataset>[a-z0-9-]+)__(?P<arch>[a-z0-9-]+)__w(?P<w>\d+)s(?P<s>\d+)t(?P<t>\d+)__e(?P<epochs>\d+)__s(?P<seed>\d+)"
@@ -307,15 +308,55 @@ def read_yaml(path: str | Path) -> dict:
     return raw
 
 
+# Keys an overlay replaces whole: they are selections, and merging two selections would train the
+# union (a config that lists only Table 2 must train only Table 2's runs).
+REPLACED_KEYS = ("tables", "figures", "extensions", "outputs")
+
+
+def resolve_extends(raw: Mapping, folder: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """Apply ``extends: FILE`` (relative to the config's own folder): the base file first, then this
+    one over it. Mappings merge key by key, except the selections in REPLACED_KEYS, which this file
+    replaces whole; lists and values replace. Bases may extend further bases."""
+    import copy
+
+    raw = copy.deepcopy(dict(raw))
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str):
+        raise ConfigError(f"extends: {base_name!r} is not a file name; write e.g. 'extends: paper.yaml'")
+    path = (Path(folder) / base_name).resolve()
+    if path in seen:
+        raise ConfigError(f"extends: {base_name!r} extends itself through {', '.join(p.name for p in seen)}; break the cycle")
+    if not path.is_file():
+        raise ConfigError(f"extends: {path} does not exist; name a config file next to this one, e.g. paper.yaml")
+    base = resolve_extends(read_yaml(path), path.parent, seen + (path,))
+    return _overlay(base, raw, top=True)
+
+
+def _overlay(base: dict, new: Mapping, top: bool = False) -> dict:
+    merged = dict(base)
+    for key, value in new.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping) and not (top and key in REPLACED_KEYS):
+            merged[key] = _overlay(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_config(source: str | Path | Mapping, base_dir: Path | None = None) -> ExperimentConfig:
     """Validate a config (a YAML path or an already-merged mapping) and return it typed.
 
     ``base_dir`` resolves a relative ``paper_dir`` (default: the current directory, which is
-    the workflow's working directory).
+    the workflow's working directory); without ``paper_dir`` the tables shipped with qsnn are used.
+    A YAML path may ``extends:`` another config.
     """
     import copy
 
-    raw = read_yaml(source) if isinstance(source, (str, Path)) else copy.deepcopy(dict(source))
+    if isinstance(source, (str, Path)):
+        raw = resolve_extends(read_yaml(source), Path(source).parent)
+    else:
+        raw = copy.deepcopy(dict(source))
     schema = load_schema()
     _coerce_numbers(raw, schema)
     validate_schema(raw)
@@ -406,7 +447,7 @@ def _build_config(raw: Mapping, base_dir: Path) -> ExperimentConfig:
         checksums_verified=not (data.get("skip_checksum", False) or data.get("fake") is not None),
     )
     cfg = ExperimentConfig(
-        profile=raw["profile"], seed=raw["seed"], paper_dir=(base_dir / raw["paper_dir"]), data_root=raw["data_root"],
+        profile=raw["profile"], seed=raw["seed"], paper_dir=_paper_dir(raw, base_dir), data_root=raw["data_root"],
         epochs=dict(raw["epochs"]), tables=tables, quick_datasets=dict(quick.get("datasets", {})),
         quick_archs=dict(quick.get("archs", {})), figures=figures, extensions=extensions,
         settings=settings, fake=data.get("fake"), archive_dir=data.get("archive_dir"),
@@ -415,6 +456,12 @@ def _build_config(raw: Mapping, base_dir: Path) -> ExperimentConfig:
     _check_names(cfg)
     _check_outputs(cfg)
     return cfg
+
+
+def _paper_dir(raw: Mapping, base_dir: Path) -> Path:
+    """The config's ``paper_dir`` (relative to ``base_dir``), or else the tables shipped with qsnn,
+    so the workflow plans the same from any working directory (``snakemake --directory``)."""
+    return base_dir / raw["paper_dir"] if "paper_dir" in raw else resources.paper_tables_dir()
 
 
 def _check_profile_data(profile: str, data: Mapping) -> None:

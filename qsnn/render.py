@@ -31,16 +31,16 @@ Conventions (the paper is silent on them):
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 import pandas as pd
 
+from qsnn import resources
 from qsnn.profiles import PROFILES, profile_notice  # one list of profiles, one wording of their notices
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "tables"
+TEMPLATE_DIR = resources.template_dir()  # tables/*.j2, shipped as package data (qsnn/resources.py)
 TABLES = (1, 2, 3, 4, 5)
 REQUIRED_COLUMNS = ("table", "row", "source", "paper_dataset", "w_bits", "s_bits", "T")
 TEXT_COLUMNS = ("group", "method", "source", "arch_label", "arch", "paper_dataset", "figures", "profile",
@@ -365,12 +365,9 @@ def table_context(df: pd.DataFrame, table: int, profile: str, accel: pd.DataFram
 
 
 def write_atomic(text_out: str, out: Path) -> Path:
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text_out, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    from qsnn.io import atomic_write_text
+
+    return atomic_write_text(Path(out), text_out)
 
 
 def render_table(table: int, experiments: Path, profile: str, hardware: Path | None = None,

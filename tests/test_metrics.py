@@ -13,9 +13,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from qsnn.cli import main as qsnn_main
 from qsnn.layers import QConv2d, QLinear
 from qsnn.metrics import (
-    STRICT_CONVENTION, ActivityRecorder, CountingConvention, cost_frame, cost_table, rebind_bits,
+    PAPER_COUNTER, STRICT_CONVENTION, ActivityRecorder, CountingConvention, cost_frame, cost_table, rebind_bits,
     trace_layers,
 )
+from qsnn.metrics.audit import imagenet_resnet_macs, layer_variants, resolution_scan
 from qsnn.models import create
 from qsnn.models.base import SpikingNetwork
 from qsnn.neurons import MultiBitLIF
@@ -94,6 +95,57 @@ def test_attention_matmuls_listed_but_counted_only_under_strict():
     real = paper.layers[paper.layers["in_bits"].isna()]
     real_extra = (real["macs"] * 4 * (16 - 2) * 2).sum()
     assert strict.totals["s_ace"] == pytest.approx(paper.totals["s_ace"] + extra + real_extra)
+
+
+def test_zero_padded_taps_are_counted_in_macs_and_listed_apart():
+    """MACs include the taps on zero padding; ``macs_unpadded`` (an audit quantity) leaves them out."""
+    traces = {t.name: t for t in trace_layers(TwoLayer(WST(4, 2, 3)))}
+    # 3x3 kernel, pad 1, 4x4 input: per axis 2 + 3 + 3 + 2 = 10 taps land inside the input
+    assert traces["conv"].macs == CONV_MACS and traces["conv"].macs_unpadded == 2 * 10 * 10
+    assert traces["fc"].macs_unpadded == traces["fc"].macs == FC_MACS
+
+
+@pytest.mark.parametrize("arch", ["spikformer-tiny", "spikformer-4-384"])
+def test_paper_counter_leaves_out_exactly_the_attention_projections(arch):
+    """Reading (b) (q, k, v, proj) and reading (a) (one MLP linear N*D*4D) remove the same 4*N*D^2 per block."""
+    with torch.device("meta"):
+        model = create(arch, 4, 2, 1)
+    primary, counter = cost_table(model), cost_table(model, convention=PAPER_COUNTER)
+    layers = primary.layers.set_index("layer")
+    projections = layers[layers.index.str.contains(r"\.attn\.(?:q|k|v|proj)\.0$")]
+    fc1 = layers[layers.index.str.endswith(".mlp.0.0")]
+    blocks = len(fc1)
+    assert blocks >= 1 and len(projections) == 4 * blocks
+    missed = primary.totals["macs"] - counter.totals["macs"]
+    assert missed == projections["macs"].sum() == fc1["macs"].sum()
+    assert counter.totals["s_ace"] == pytest.approx(primary.totals["s_ace"] - missed * 4 * 2 * 1)
+    assert not counter.layers.set_index("layer").loc[projections.index, "counted"].any()
+    assert counter.to_dict()["convention"]["paper_counter"] is True
+
+
+def test_paper_counter_changes_nothing_without_attention():
+    model = create("sew-resnet-tiny", 4, 2, 1)
+    assert cost_table(model, convention=PAPER_COUNTER).totals == cost_table(model).totals
+
+
+@pytest.mark.parametrize("depth,arch", [(34, "sew-resnet-34"), (50, "spiking-resnet-50")])
+@pytest.mark.parametrize("size", [224, 209])
+def test_closed_form_imagenet_resnet_macs_equal_the_trace(depth, arch, size):
+    with torch.device("meta"):
+        model = create(arch, 4, 2, 1, input_shape=(3, size, size))
+    variants = layer_variants(trace_layers(model))
+    assert imagenet_resnet_macs(depth, size) == variants["all"]
+    assert imagenet_resnet_macs(depth, size, stem=False) == variants["no_stem"]
+    assert imagenet_resnet_macs(depth, size, fc=False) == variants["no_fc"]
+    assert imagenet_resnet_macs(depth, size, shortcuts=False) == variants["no_shortcuts"]
+    assert variants["real_synapses"] < variants["all"]
+
+
+def test_resolution_scan_finds_the_closest_side():
+    target = imagenet_resnet_macs(34, 210)
+    found = resolution_scan(34, target)
+    assert imagenet_resnet_macs(34, found.size) == target and found.rel_dev == 0
+    assert resolution_scan(34, target, sizes=[224]).rel_dev > 0
 
 
 def test_rebinding_a_probe_trace_equals_tracing_at_the_target():
@@ -178,6 +230,15 @@ def test_cli_cost_input_and_classes(capsys):
     small, big = json.loads(small), json.loads(big)
     assert big["input_shape"] == [1, 16, 16] and big["num_classes"] == 7
     assert big["macs"] > 3 * small["macs"]
+
+
+def test_cli_cost_paper_counter_convention(capsys):
+    _, primary, _ = _run_cli(capsys, "cost", "--arch", "spikformer-tiny", "--wst", "4/2/1", "--json")
+    rc, counter, _ = _run_cli(capsys, "cost", "--arch", "spikformer-tiny", "--wst", "4/2/1", "--json",
+                              "--convention", "paper-counter")
+    primary, counter = json.loads(primary), json.loads(counter)
+    assert rc == 0 and counter["convention"]["paper_counter"] and not primary["convention"]["paper_counter"]
+    assert counter["macs"] < primary["macs"] and counter["macs_all"] == primary["macs_all"]
 
 
 @pytest.mark.parametrize("wst", ["4/2", "a/b/c", "0/1/1", "4/-1/1", "4/2/0"])

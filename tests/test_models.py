@@ -88,6 +88,36 @@ def test_parameter_counts_within_one_percent_of_published(name):
     assert abs(count - published) / published < 0.01, f"{name}: {count / 1e6:.3f} M vs {published / 1e6} M"
 
 
+def test_resnet19_stem_is_the_64_channel_one_the_published_count_identifies():
+    """TET's and BrainCog's ResNet-19 have a 64-channel stem: 12.63 M within 0.5 %; tdBN's 128 is not."""
+    published = PUBLISHED_PARAMS_M["resnet-19"] * 1e6
+    model = build_on_meta("resnet-19")
+    stem = next(m for m in model.modules() if isinstance(m, QConv2d))
+    assert stem.out_channels == 64 and stem.in_bits is None
+    assert abs(weight_param_count(model) - published) / published < 0.005
+    with torch.device("meta"):
+        wide = create("resnet-19", 16, 1, 1, stem_width=128)
+    assert abs(weight_param_count(wide) - published) / published > 0.005
+    # the first block of stage 1 needs a 1x1 projection from the 64-channel stem to 128 channels
+    first_block = model.stages[0][0]
+    assert isinstance(first_block.shortcut[0], QConv2d) and first_block.shortcut[0].kernel_size == (1, 1)
+
+
+def test_resnet20_shortcut_choice_is_explicit():
+    """Default: 1x1 projection shortcuts (Diet-SNN's code); 'zero-pad' is He's option A; both are 0.27 M."""
+    def one_by_one_convs(model):
+        return [m for m in model.modules() if isinstance(m, QConv2d) and m.kernel_size == (1, 1)]
+
+    with torch.device("meta"):
+        projection = create("resnet-20", 16, 1, 1)
+        option_a = create("resnet-20", 16, 1, 1, shortcut="zero-pad")
+    assert len(one_by_one_convs(projection)) == 2 and not one_by_one_convs(option_a)
+    for model in (projection, option_a):
+        assert round(weight_param_count(model) / 1e6, 2) == 0.27
+    with pytest.raises(ValueError, match="shortcut"):
+        create("resnet-20", 16, 1, 1, shortcut="identity")
+
+
 def test_quantizer_steps_are_not_counted_but_exist_at_low_bits():
     model = build_on_meta("sew-resnet-tiny", 4, 1, 1)
     steps = [n for n, _ in model.named_parameters() if n.endswith("quantizer.step")]

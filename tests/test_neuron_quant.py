@@ -74,16 +74,37 @@ def test_bitplanes_round_trip_and_range_check():
         bitplanes(torch.tensor([8]), 3)
 
 
-@pytest.mark.parametrize("s_bits,v_th", [(1, 1), (2, 3), (4, 5)])
+LIF_STEPS = 8
+
+
+@pytest.mark.parametrize("s_bits", [1, 2, 4, 8])
 @pytest.mark.parametrize("reset", ["hard", "soft"])
-def test_lif_integer_equals_float_neuron_without_leak(s_bits, v_th, reset):
-    """tau = 1 (leak_shift = 0): the hardware reference and the float neuron agree on integer inputs."""
-    gen = torch.Generator().manual_seed(3)
-    psum = torch.randint(-4 * v_th, (2**s_bits + 4) * v_th, (10, 300), generator=gen)
-    levels, _ = lif_integer(psum, v_th=v_th, s_bits=s_bits, leak_shift=0, reset=reset)
-    out = MultiBitLIF(s_bits=s_bits, tau=1.0, v_th=float(v_th), reset=reset)(psum.double())
+@pytest.mark.parametrize("tau,leak_shift", [(1.0, 0), (2.0, 1), (4.0, 2)])
+@pytest.mark.parametrize("v_th", [1, 3])
+def test_lif_integer_equals_float_neuron(s_bits, reset, tau, leak_shift, v_th):
+    """The hardware reference and the float neuron agree level for level, for tau = 1, 2, 4 (the default is 2).
+
+    Why the floor of the integer leak (v >> leak_shift) never changes a level: on integer inputs and an
+    integer threshold the float membrane exceeds the integer one by d in [0, 1) at every step
+    (d' = d / tau + frac(v / tau) < 1), and floor((v + d) / v_th) = floor(v / v_th) for integer v, v_th.
+    Both resets keep d. Inputs span below zero to above the top level.
+    """
+    gen = torch.Generator().manual_seed(7 * s_bits + leak_shift + v_th)
+    psum = torch.randint(-4 * v_th, (2**s_bits + 4) * v_th, (LIF_STEPS, 300), generator=gen)
+    levels, _ = lif_integer(psum, v_th=v_th, s_bits=s_bits, leak_shift=leak_shift, reset=reset)
+    out = MultiBitLIF(s_bits=s_bits, tau=tau, v_th=float(v_th), reset=reset)(psum.double())
     assert torch.equal(levels, (out / v_th).round().long())
-    assert levels.max() == 2**s_bits - 1
+    assert levels.max() == 2**s_bits - 1 and levels.min() == 0
+    assert ((levels > 0) & (levels < 2**s_bits - 1)).any() or s_bits == 1  # intermediate levels are exercised
+
+
+def test_lif_integer_leak_differs_from_no_leak():
+    """The tau cases above are not the tau = 1 case in disguise: the leak changes the spike trains."""
+    gen = torch.Generator().manual_seed(5)
+    psum = torch.randint(-3, 12, (LIF_STEPS, 300), generator=gen)
+    no_leak, _ = lif_integer(psum, v_th=3, s_bits=2, leak_shift=0, reset="soft")
+    leak, _ = lif_integer(psum, v_th=3, s_bits=2, leak_shift=1, reset="soft")
+    assert not torch.equal(no_leak, leak)
 
 
 def test_lif_integer_leak_is_an_arithmetic_shift():

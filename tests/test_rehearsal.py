@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qsnn.experiments import ConfigError, plan_from_config
+from qsnn.experiments import ConfigError, plan_from_config, read_yaml, resolve_extends
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def raw(name: str) -> dict:
-    cfg = yaml.safe_load((ROOT / "config" / name).read_text())
+    cfg = resolve_extends(read_yaml(ROOT / "config" / name), ROOT / "config")
     cfg["paper_dir"] = str(ROOT / "data" / "paper")
     return cfg
 
@@ -57,6 +57,25 @@ def test_trim_covers_each_data_family_and_a_full_scale_table4_checkpoint(plans):
     assert any(r.wst.s_bits == 16 for r in trim.runs)  # the S=16 runs that crashed under AMP
     outputs = trim.config.outputs
     assert outputs["tables"] == [3] and outputs["figures"] == [4] and outputs["hardware"] == ["activity_rtl"]
+
+
+def test_overlays_merge_mappings_and_replace_selections(tmp_path):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump({
+        "profile": "paper", "train": {"lr": 0.1, "batch_size": 8},
+        "tables": {"table1": {"datasets": ["imagenet"], "train": "none"},
+                   "table2": {"datasets": ["cifar10"], "train": "none"}}}))
+    (tmp_path / "mid.yaml").write_text("extends: base.yaml\ntrain: {lr: 0.2}\n")
+    (tmp_path / "top.yaml").write_text("extends: mid.yaml\ntables: {table2: {datasets: [cifar100], train: none}}\n")
+    merged = resolve_extends(read_yaml(tmp_path / "top.yaml"), tmp_path)
+    assert merged["train"] == {"lr": 0.2, "batch_size": 8}  # mappings merge key by key
+    assert merged["tables"] == {"table2": {"datasets": ["cifar100"], "train": "none"}}  # selections replace
+    assert "extends" not in merged
+    (tmp_path / "loop.yaml").write_text("extends: loop.yaml\n")
+    with pytest.raises(ConfigError, match="extends itself"):
+        resolve_extends(read_yaml(tmp_path / "loop.yaml"), tmp_path)
+    (tmp_path / "missing.yaml").write_text("extends: nope.yaml\n")
+    with pytest.raises(ConfigError, match="does not exist"):
+        resolve_extends(read_yaml(tmp_path / "missing.yaml"), tmp_path)
 
 
 def test_only_the_rehearsal_may_use_fake_data():

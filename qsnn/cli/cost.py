@@ -1,15 +1,15 @@
 """``qsnn cost`` (Params/MACs/SOPs/S-ACE of one architecture) and ``qsnn paper-costs``
-(ours vs the published cost columns of Tables 1, 2 and 5)."""
+(every published cost cell of Tables 1, 2 and 5: ours, the deviation, and a status that
+says whether it matches or which named erratum explains it; see :mod:`qsnn.metrics.paper`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
-CONVENTIONS = ("paper", "strict")
+CONVENTIONS = ("paper", "strict", "paper-counter")
 
 
 def wst_arg(text: str):
@@ -41,22 +41,25 @@ def register(sub) -> None:
     p.add_argument("--input", type=input_shape_arg, help="input shape CxHxW of one frame (default: the architecture's)")
     p.add_argument("--num-classes", type=positive_int_arg, help="classifier outputs (default: the architecture's)")
     p.add_argument("--convention", choices=CONVENTIONS, default="paper",
-                   help="counting convention: 'paper' reproduces the paper's columns (default), "
-                        "'strict' also counts attention products and charges real-valued inputs as BF16")
+                   help="counting convention: 'paper' is the primary, uniform count (default); "
+                        "'strict' also counts attention products and charges real-valued inputs as BF16; "
+                        "'paper-counter' is the documented explanation of the paper's T<=2 Spikformer rows "
+                        "(the primary count without the attention projections q, k, v, proj)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--layers", action="store_true", help="include the per-layer rows")
     p.set_defaults(func=run_cost)
 
-    q = sub.add_parser("paper-costs", help="our full-scale Params/SOPs/S-ACE beside Tables 1, 2 and 5 of the paper")
-    q.add_argument("--out", type=Path, help="write the comparison CSV here (atomically)")
-    q.add_argument("--convention", choices=CONVENTIONS, default="paper", help="counting convention (see `qsnn cost`)")
+    q = sub.add_parser("paper-costs", help="every published cost cell of Tables 1, 2 and 5: ours, deviation, status, evidence")
+    q.add_argument("--out", type=Path, help="write the per-cell CSV here (atomically): "
+                                            "table, row, arch, wst, metric, published, ours, rel_dev, status, evidence")
+    q.add_argument("--evidence", action="store_true", help="also print each cell's evidence sentence")
     q.set_defaults(func=run_paper_costs)
 
 
 def _convention(name: str):
-    from qsnn.metrics import PAPER_CONVENTION, STRICT_CONVENTION
+    from qsnn.metrics import PAPER_CONVENTION, PAPER_COUNTER, STRICT_CONVENTION
 
-    return {"paper": PAPER_CONVENTION, "strict": STRICT_CONVENTION}[name]
+    return {"paper": PAPER_CONVENTION, "strict": STRICT_CONVENTION, "paper-counter": PAPER_COUNTER}[name]
 
 
 def run_cost(args) -> int:
@@ -100,26 +103,37 @@ def _si(value: float) -> str:
 
 
 def run_paper_costs(args) -> int:
-    from qsnn.metrics.paper import TOLERANCE, paper_costs, write_csv_atomic
+    from qsnn.metrics.paper import CELL_COLUMNS, paper_cells, write_csv_atomic
 
-    table = paper_costs(convention=_convention(args.convention))
+    cells = paper_cells()
     if args.out:
-        write_csv_atomic(table, args.out)
-        print(f"wrote {len(table)} rows to {args.out}")
+        write_csv_atomic(cells[CELL_COLUMNS], args.out)
+        print(f"wrote {len(cells)} published cells to {args.out}")
     else:
-        cols = ["table", "row", "arch_id", "wst", "params_M", "paper_params_M", "sops_G", "paper_sops_G",
-                "s_ace_G", "paper_s_ace_G", "dev_params", "dev_sops", "dev_s_ace"]
-        print(table[cols].round(4).to_string(index=False))
-    _print_summary(table, TOLERANCE)
+        cols = ["table", "row", "arch", "wst", "metric", "published", "ours", "rel_dev", "status"]
+        shown = cells[cols + (["evidence"] if args.evidence else [])].copy()
+        shown["ours"] = shown["ours"].map(lambda v: f"{v:.4g}")
+        shown["rel_dev"] = shown["rel_dev"].map(lambda v: f"{100 * v:+.2f} %")
+        with _wide_pandas():
+            print(shown.to_string(index=False))
+    _print_summary(cells)
     return 0
 
 
-def _print_summary(table, tolerance: float) -> None:
-    for col, label in (("dev_params", "Params"), ("dev_sops", "SOPs"), ("dev_s_ace", "S-ACE")):
-        devs = table[col].dropna()
-        ok = int((devs.abs() <= tolerance).sum())
-        print(f"{label:7s}: {ok}/{len(devs)} published values within {tolerance:.0%}", file=sys.stderr)
-    worst = table[["dev_params", "dev_sops", "dev_s_ace"]].abs().max(axis=1)
-    if not math.isnan(worst.max()):
-        print(f"rows with every published cost within {tolerance:.0%}: {int(table['within_2pct'].sum())}/{len(table)}",
-              file=sys.stderr)
+def _wide_pandas():
+    import pandas as pd
+
+    return pd.option_context("display.width", 1_000_000, "display.max_colwidth", 10_000, "display.max_rows", 10_000)
+
+
+def _print_summary(cells) -> None:
+    from qsnn.metrics.paper import ERRATUM, ERRATUM_CLASSES, MATCH, MATCH_PAPER_COUNTER, status_summary
+
+    summary = status_summary(cells)
+    print("published cost cells per status and table:", file=sys.stderr)
+    print(summary.to_string(), file=sys.stderr)
+    matched = int(cells["status"].isin([MATCH, MATCH_PAPER_COUNTER]).sum())
+    print(f"match or match-paper-counter: {matched} of {len(cells)}", file=sys.stderr)
+    for status, count in cells["status"].value_counts().sort_index().items():
+        if status.startswith(ERRATUM):
+            print(f"  {status} ({count}): {ERRATUM_CLASSES[status.removeprefix(ERRATUM)]}", file=sys.stderr)

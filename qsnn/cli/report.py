@@ -4,8 +4,6 @@ costs, build ``experiments.csv`` and the reproduction report. The Snakemake rule
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 
@@ -47,12 +45,12 @@ def register(sub) -> None:
 
 
 def _merged_yaml(paths: list[Path]) -> dict:
-    import yaml
+    """Several config files merged like Snakemake's --configfile list; each may `extends:` a base."""
+    from qsnn.experiments import read_yaml, resolve_extends
 
     merged: dict = {}
     for path in paths:
-        with open(path) as fh:
-            _deep_update(merged, yaml.safe_load(fh) or {})
+        _deep_update(merged, resolve_extends(read_yaml(path), Path(path).parent))
     return merged
 
 
@@ -66,16 +64,9 @@ def _deep_update(base: dict, new: dict) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from qsnn.io import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def run_validate(args) -> int:

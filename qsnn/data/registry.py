@@ -1,7 +1,7 @@
 """The dataset registry: names, manifests, ``dataset_info``, ``build`` and ``prepare``.
 
-Manifests live in ``data/manifests/<name>.yaml`` at the repository root (one per dataset: source
-URLs, checksums, licence note, expected sizes). ``build`` dispatches to the loader modules:
+Manifests live in ``data/manifests/<name>.yaml``, shipped as package data (:mod:`qsnn.resources`);
+one per dataset: source URLs, checksums, licence note, expected sizes. ``build`` dispatches to the loader modules:
 :mod:`qsnn.data.static` (cifar10, cifar100, imagenet, digits), :mod:`qsnn.data.neuromorphic`
 (cifar10-dvs, dvs-gesture, n-caltech101 via tonic), :mod:`qsnn.data.digits_dvs` and
 :mod:`qsnn.data.motion_dvs`.
@@ -15,12 +15,13 @@ from pathlib import Path
 
 import yaml
 
+from qsnn import resources
 from qsnn.data.download import UNVERIFIED, VERIFIED, ArchiveSpec, fetch_and_extract, is_complete, marker_state
 
 DATASET_NAMES = ("cifar10", "cifar100", "imagenet", "cifar10-dvs", "dvs-gesture", "n-caltech101",
                  "digits", "digits-dvs", "motion-dvs")
 SPLITS = ("train", "test")
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "data" / "manifests"
+MANIFEST_DIR = resources.manifest_dir()  # package data (qsnn/resources.py); tests may point it elsewhere
 
 
 class UnknownDatasetError(ValueError):

@@ -169,23 +169,36 @@ def _source_digest(top: str, variant: str, params: dict[str, int], version: str)
         h.update(name.encode() + (RTL_DIR / name).read_bytes())
     for name in (TESTBENCH[top], "tb_common.h"):
         h.update(name.encode() + (TB_DIR / name).read_bytes())
-    h.update(repr((top, variant, sorted(params.items()), version, _BUILD_FLAGS)).encode())
+    h.update(repr((top, variant, sorted(params.items()), version, _BUILD_FLAGS, _OPT[variant], _MAKE_VARS)).encode())
     return h.hexdigest()[:12]
 
 
 _BUILD_FLAGS = ("--x-assign", "fast", "--x-initial", "fast", "-O3", "-Wno-fatal")
-# The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks the
-# precompiled-header rule of split (parallel) builds: name gcc's flag.
-_MAKE_VARS = ("OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O1", "CFG_CXXFLAGS_PCH_I=-include")
+# C++ optimisation per variant. "fast" is the throughput build (benchmarks/bench_sim.py);
+# "trace" and "coverage" simulate a few thousand cycles, so their build dominates and -O0
+# compiles 2.5x faster than -O2 (the outputs and toggle counts do not depend on it).
+_OPT = {"fast": "-O2", "trace": "-O0", "coverage": "-O0"}
+# VM_PARALLEL_BUILDS=0: the model is compiled as one file (Vtop__ALL.cpp), without the two
+# precompiled headers a split build makes first (most of a small model's build). The wheel's
+# verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks split builds if one is ever made:
+# name gcc's flag.
+_MAKE_VARS = ("VM_PARALLEL_BUILDS=0", "OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O1", "CFG_CXXFLAGS_PCH_I=-include")
 # Verilator's runtime (verilated*.cpp) does not depend on the design: compile it
 # once per variant and copy the objects into later builds (saves most of a build).
 _RUNTIME_GLOB = "verilated*.[od]"
 
 
 def _reuse_runtime(runtime: Path, obj: Path) -> None:
+    """Copy the runtime objects into ``obj``, newer than the Vtop.mk that Verilator just wrote.
+
+    verilated.mk makes the runtime objects depend on ``Vtop.mk`` (compiler options may have
+    changed); ours are keyed by everything that sets those options, so they are touched to
+    count as up to date (a copy with its old time stamp would be rebuilt every time).
+    """
     if runtime.is_dir():
         for f in runtime.glob(_RUNTIME_GLOB):
-            shutil.copy2(f, obj / f.name)
+            shutil.copyfile(f, obj / f.name)
+            os.utime(obj / f.name)
 
 
 def _save_runtime(runtime: Path, obj: Path) -> None:
@@ -217,7 +230,7 @@ def build(top: str, params: dict[str, int], variant: str = "fast", build_dir: Pa
         return result
     build_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{top}-{variant}-", dir=build_dir))
-    cflags = " ".join(["-O2", f"-I{TB_DIR}"] + [f"-D{k}={v}" for k, v in defines.items()])
+    cflags = " ".join([_OPT[variant], f"-I{TB_DIR}"] + [f"-D{k}={v}" for k, v in defines.items()])
     cmd = [
         str(verilator.executable), "--cc", "--exe",
         "--top-module", top, "--prefix", "Vtop", "--Mdir", str(work / "obj"), "-o", str(work / "tb"),
@@ -229,7 +242,7 @@ def build(top: str, params: dict[str, int], variant: str = "fast", build_dir: Pa
         cmd += ["--coverage-toggle", "--coverage-max-width", "4096"]
     cmd += [str(RTL_DIR / f) for f in RTL_FILES] + [str(TB_DIR / TESTBENCH[top])]
     make = ["make", "-C", str(work / "obj"), "-f", "Vtop.mk", "-j", "2", *_MAKE_VARS]
-    runtime = build_dir / f"runtime-{variant}-{hashlib.sha256(repr((str(verilator.root), _MAKE_VARS, variant)).encode()).hexdigest()[:8]}"
+    runtime = build_dir / f"runtime-{variant}-{hashlib.sha256(repr((str(verilator.root), _MAKE_VARS, variant, _OPT[variant])).encode()).hexdigest()[:8]}"
     log = work / "build.log"
     try:
         run_logged(cmd, work / "verilate.log", cwd=work, env=verilator.env(), what=f"Verilator of {top}")

@@ -10,8 +10,10 @@ for a while before the spikes use the S-bit range.
 
 Outputs: ``traces/w{W}s{S}t{T}.vcd`` (every signal of ``qsnn_neuron``) and one
 long-form CSV ``fig2_traces.csv`` with columns ``config, cycle, signal, value``
-(``config`` = ``"W/S/T"``), signals ``state, psum, valid, last, membrane,
-spike, out_valid``, one value per clock cycle as seen before its rising edge.
+(``config`` = ``"W/S/T"``), signals ``state, psum, valid, last, v_int, membrane,
+spike, out_valid, v_th``, one value per clock cycle as seen before its rising edge
+(``v_int``: the integrated membrane before the reset, valid on ``valid`` cycles;
+``membrane``: the register after the reset, one cycle later).
 The simulation is checked bit-exact against ``lif_integer`` before writing.
 """
 
@@ -34,9 +36,9 @@ FAN_IN = 8
 SAMPLES = 2
 GAP_PERMILLE = 150
 # VCD signal name in qsnn_neuron -> CSV signal name
-TRACE_SIGNALS = {"state": "state", "psum": "psum", "in_valid": "valid", "in_last": "last",
-                 "membrane": "membrane", "spike": "spike", "out_valid": "out_valid"}
-SIGNED = {"psum", "membrane"}
+TRACE_SIGNALS = {"state": "state", "psum": "psum", "in_valid": "valid", "in_last": "last", "v_int": "v_int",
+                 "membrane": "membrane", "spike": "spike", "out_valid": "out_valid", "v_th": "v_th"}
+SIGNED = {"psum", "v_int", "membrane"}
 
 
 @dataclass(frozen=True)

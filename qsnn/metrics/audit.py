@@ -14,9 +14,10 @@ can say what was tried and by how much each one misses:
 * counting only real synapses, i.e. leaving out the taps that land on zero padding
   (:attr:`qsnn.metrics.trace.LayerTrace.macs_unpadded`).
 
-None of the single readings reaches 3.40 G within 2 % except the real-synapse count
-(3.375 G, -0.7 %), and that rule breaks rows that match today (Spikformer-4-384 -4 %,
-ResNet-20 -11 %; see ``qsnn paper-costs``), so it is not the paper's convention. The
+None of the single readings reaches 3.40 G within 2 % (closest: 209 px, +3.4 %; no stem,
++4.3 %) except the real-synapse count (3.375 G, -0.7 %), and that rule breaks 16 of the 19
+SOPs / S-ACE cells that match today (ResNet-20 -10 %, ResNet-19 -6 %, Spikformer-4-384 -4 %;
+see ``qsnn paper-costs``), so it is not the paper's convention. The
 paper's ResNet-50 base is smaller than its ResNet-34 base, which no standard definition
 allows (ResNet-50 has more MACs than ResNet-34 at every resolution).
 

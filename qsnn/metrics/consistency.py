@@ -122,7 +122,8 @@ def equal_budget_findings(frame: pd.DataFrame, table: int) -> list[Finding]:
                     f"Table {table} row {row} ({arch} {_wst(rec)}) prints S-ACE {values[row]:g} at bit budget {budget}, "
                     f"where {peers_text} print {min(values[r] for r in majority):g}-{max(values[r] for r in majority):g}: "
                     f"equal budgets must give equal S-ACE in one architecture (Eq. 8), they differ by "
-                    f"{100 * (values[row] / ref - 1):+.1f} %", tuple(majority)))
+                    f"{100 * (values[row] / ref - 1):+.1f} % (MAC bases {values[row] / budget:.4g} G vs "
+                    f"{ref / budget:.4g} G per step)", tuple(majority)))
     return found
 
 

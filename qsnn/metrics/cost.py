@@ -126,7 +126,14 @@ def _firing_rate(trace: LayerTrace, firing_rates: dict | None) -> float | None:
 
 def cost_frame(traces: list[LayerTrace], T: int, s_bits: int, convention: CountingConvention = PAPER_CONVENTION,
                firing_rates: dict | None = None) -> pd.DataFrame:
-    """The per-layer table for traced layers run over ``T`` steps (``s_bits``: the network's S)."""
+    """The per-layer table for traced layers run over ``T`` steps (``s_bits``: the network's S).
+
+    Two conventions live here (numbers for one row in :mod:`qsnn.metrics`): an input of
+    ``in_bits`` S is charged all S bits whatever its spike level (a level-1 spike costs like a
+    level-15 one; a per-bit count is the alternative), and ``t.macs`` includes the taps on zero
+    padding while the firing rates (``ActivityRecorder``) exclude the padding
+    (``t.macs_unpadded`` is the real-synapse alternative, not used by any convention).
+    """
     if firing_rates is not None:
         _check_rates(firing_rates, traces)
     rows = []

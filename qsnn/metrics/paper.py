@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from qsnn import resources
 from qsnn.metrics.audit import imagenet_depth, imagenet_resnet_macs, layer_variants, resolution_scan
 from qsnn.metrics.consistency import Finding, consistency_findings
 from qsnn.metrics.cost import (
@@ -37,7 +38,7 @@ from qsnn.metrics.cost import (
 from qsnn.metrics.trace import LayerTrace, count_params, trace_layers
 from qsnn.wst import FULL_PRECISION_BITS, WST
 
-PAPER_DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "paper"
+PAPER_DATA_DIR = resources.paper_tables_dir()  # data/paper, shipped as package data (qsnn/resources.py)
 COST_TABLES = (1, 2, 5)
 TOLERANCE = 0.02  # "within 2 %"
 # Trace once at an allocation whose W and S appear nowhere else, then re-bind analytically.
@@ -372,9 +373,10 @@ def _resnet_evidence(row: _Row, metric: str, published: float, ctx: _Context, au
     real_dev = variants["real_synapses"] / base - 1
     breaks = audit["real_synapse_breaks"]
     parts.append(f"counting only real synapses (no zero-padded taps) gives {variants['real_synapses'] / 1e9:.4g} G "
-                 f"({_pct(real_dev)}), but that rule moves {breaks['broken']} of the {breaks['matching']} non-ResNet cost cells "
+                 f"({_pct(real_dev)}), but that rule moves {breaks['broken']} of the {breaks['matching']} SOPs / S-ACE cells "
                  f"matching today beyond 2 % (worst: {breaks['worst']}), so it is not the paper's convention")
-    for other in {r.arch for r in ctx.rows if r.table == row.table and r.family in RESNET_FAMILIES and r.arch != row.arch}:
+    others = {(r.family != row.family, r.arch) for r in ctx.rows if r.table == row.table and r.family in RESNET_FAMILIES and r.arch != row.arch}
+    for _, other in sorted(others):  # same family first, then by name: deterministic evidence
         other_row = next(r for r in ctx.rows if r.table == row.table and r.arch == other)
         other_base = min(_implied_bases(other_row, ctx))
         if row.macs > other_row.macs and max(bases) < other_base:
@@ -386,11 +388,9 @@ def _resnet_evidence(row: _Row, metric: str, published: float, ctx: _Context, au
 
 
 def _real_synapse_breaks(rows: list[_Row]) -> dict:
-    """How the real-synapse reading would fare on the non-ResNet cost cells that match under the primary count."""
+    """How the real-synapse reading would fare on the SOPs / S-ACE cells that match under the primary count."""
     matching, broken = 0, []
     for row in rows:
-        if row.family in RESNET_FAMILIES:
-            continue
         for metric in ("sops_G", "s_ace_G"):
             p = row.published(metric)
             if p is None or not _within(row.ours[metric], p):

@@ -13,7 +13,7 @@ Source code followed: Fang et al.'s PLIF code (github.com/fangwei123456/Parametr
 ``codes/models.py``, its CIFAR-10 network), the same network as SpikingJelly's
 ``activation_based/model/parametric_lif_net.py`` ``CIFAR10Net``. Table 5's 0.58 M / 3.57 G
 (16/1/8) for this row are not that network's costs (36.7 M, 217.8 G; the printed S-ACE
-implies 27.9 M MACs per step against its 0.851 G): ``qsnn paper-costs`` classes both cells
+implies 27.9 M MACs per step against its 1.702 G): ``qsnn paper-costs`` classes both cells
 ``erratum:cifarnet-cited-cost``.
 
 Deviation: PLIF learns each layer's membrane time constant; here every neuron is

@@ -2,11 +2,14 @@
 
 Checks:
 - a printed Bit Budget that is not W*S*T (e.g. Table 4's 8/2/3 under budget 64: it is 48);
-- a cost cell (Params, SOPs, S-ACE) more than 2 % from our exact full-scale count, with the
-  likeliest explanation: the printed Params equal those of another W (Table 1's Spikformer-8-512
-  4/2/1 prints the W=2 value), or of another architecture printed in the same table (Table 5's
-  4.15 M, Spikformer-4-256's count, printed for Spikformer-2-384 and 4-384 too);
-- the same experiment (architecture, W/S/T, dataset) printed with different values in two tables.
+- the internal-consistency checks of :mod:`qsnn.metrics.consistency` over Tables 1, 2, 5:
+  Eq. 8 within a row (S-ACE = W x SOPs), equal bit budget => equal S-ACE within one
+  architecture (the T <= 2 vs T = 4 split of Tables 2 and 5 is an *inconsistency* of the
+  paper, not a deviation of ours), Params proportional to W;
+- the same experiment (architecture, W/S/T, dataset) printed with different values in two tables;
+- :func:`cost_errata`: cost cells of ``experiments.csv`` more than 2 % from our count, with the
+  likeliest internal explanation (kept for callers that work on experiments rows; the
+  reproduction report classifies every published cell with :func:`qsnn.metrics.paper.paper_cells`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from qsnn.metrics.consistency import Finding, consistency_findings, equal_budget_findings
 from qsnn.report.summarize import as_number
 
 TOLERANCE = 0.02
@@ -89,10 +93,35 @@ def _explain_ops(rec: dict, column: str) -> str | None:
     return None
 
 
+def _printed_frames(rows: pd.DataFrame) -> dict[int, pd.DataFrame]:
+    """The printed cost columns of experiments rows, in the layout of the transcribed tables."""
+    frames = {}
+    for table, group in rows.groupby(rows["table"].astype(float).astype(int)):
+        frame = pd.DataFrame({
+            "row": group["row"].astype(float).astype(int), "arch_id": group["arch"].astype(str),
+            "w_bits": group["w_bits"], "s_bits": group["s_bits"], "T": group["T"],
+            **{c: pd.to_numeric(group["paper_" + c], errors="coerce") if "paper_" + c in group else float("nan")
+               for c in COST_CELLS},
+        })
+        frames[int(table)] = frame
+    return frames
+
+
+def _budget_explanation(rec: dict, findings: list[Finding]) -> str | None:
+    """The equal-budget inconsistency this S-ACE cell belongs to (flagged or as a peer), if any."""
+    table, row = int(float(rec["table"])), int(float(rec["row"]))
+    for f in findings:
+        if f.table == table and (row in f.rows or row in f.peers):
+            role = "is the odd one out" if row in f.rows else "is one of the rows it disagrees with"
+            return f"equal-budget inconsistency of the paper (this row {role}): {f.message}"
+    return None
+
+
 def cost_errata(experiments: pd.DataFrame) -> list[Erratum]:
     """Cost cells off by more than 2 %, one per printed cell (first paper dataset of the row)."""
     rows = experiments[experiments["table"].notna() & (experiments["table"].astype(str) != "")]
     rows = rows.drop_duplicates(["table", "row"])
+    budget = [f for n, frame in _printed_frames(rows).items() for f in equal_budget_findings(frame, n)]
     found = []
     for rec in rows.to_dict(orient="records"):
         for column, label in COST_CELLS.items():
@@ -101,6 +130,8 @@ def cost_errata(experiments: pd.DataFrame) -> list[Erratum]:
                 continue
             rec = {**rec, column: ours, "paper_" + column: printed}
             why = _explain_params(rec, rows) if column == "params_M" else _explain_ops(rec, column)
+            if why is None and column == "s_ace_G":
+                why = _budget_explanation(rec, budget)
             kind = "inconsistency" if why else "deviation"
             why = why or (f"printed/ours = {printed / ours:.3f}; no other W, S*T or same-family architecture explains it: "
                           "either an unstated counting convention of the paper or a difference in our architecture "
@@ -131,5 +162,29 @@ def cross_table_errata(experiments: pd.DataFrame) -> list[Erratum]:
     return found
 
 
-def find_errata(experiments: pd.DataFrame, paper_tables: dict[int, pd.DataFrame]) -> list[Erratum]:
-    return bit_budget_errata(paper_tables) + cost_errata(experiments) + cross_table_errata(experiments)
+CHECK_LABELS = {"eq8": "Eq. 8 (S-ACE = W x SOPs)", "equal-budget": "equal budget, equal S-ACE", "params-w": "Params ∝ W"}
+
+
+def consistency_errata(tables: dict[int, pd.DataFrame]) -> list[Erratum]:
+    """The findings of :func:`qsnn.metrics.consistency.consistency_findings` as errata (tables as ``load_table`` gives them)."""
+    found = []
+    for f in consistency_findings(tables):
+        frame = tables[f.table].set_index("row")
+        for row in f.rows:
+            column = f.cells[-1]
+            printed = as_number(frame.loc[row, column])
+            expected = {"eq8": lambda: f"{int(frame.loc[row, 'w_bits']) * float(frame.loc[row, 'sops_G']):.4g} (W x SOPs)",
+                        "equal-budget": lambda: f"{printed / f.value:.4g} (equal budget)",
+                        "params-w": lambda: f"{printed / f.value * int(frame.loc[row, 'w_bits']):.4g} (at the printed W)"
+                        if f.value == f.value else "-"}[f.check]()
+            found.append(Erratum(f.table, int(row), f"{COST_CELLS.get(column, column)}: {CHECK_LABELS[f.check]}",
+                                 f"{printed:g}", expected, f.message))
+    return found
+
+
+def find_errata(experiments: pd.DataFrame, paper_tables: dict[int, pd.DataFrame],
+                cost_tables: dict[int, pd.DataFrame] | None = None) -> list[Erratum]:
+    """Every inconsistency: bit budgets, the consistency checks (``cost_tables``: Tables 1, 2, 5 as
+    :func:`qsnn.metrics.paper.load_table` gives them), cost cells of ``experiments`` and cross-table repeats."""
+    checks = consistency_errata(cost_tables) if cost_tables else []
+    return bit_budget_errata(paper_tables) + checks + cost_errata(experiments) + cross_table_errata(experiments)

@@ -194,6 +194,6 @@ def _summary_row(rec: dict, cost_index: dict, runs_dir: Path, tables: dict, acce
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    from qsnn.metrics.paper import write_csv_atomic as _write
+    from qsnn.io import atomic_write_csv
 
-    _write(frame, Path(path))
+    atomic_write_csv(frame, Path(path))

@@ -10,14 +10,14 @@ bit anywhere in the weights is refused instead of silently changing a result.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from qsnn.io import atomic_write, atomic_write_text  # noqa: F401  (re-exported for the engine)
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = 2  # 2: adds "sha256", the content hash
@@ -25,24 +25,6 @@ CHECKPOINT_FORMAT = 2  # 2: adds "sha256", the content hash
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be trusted or read; the message names the file and the fix."""
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path``: readers see the old file or the new one, never a partial."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def capture_rng_state() -> dict:

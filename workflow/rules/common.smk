@@ -2,9 +2,20 @@
 import json
 from pathlib import Path
 
-from qsnn.experiments import ConfigError, dataset_kind, plan_from_config
+from qsnn.experiments import ConfigError, dataset_kind, plan_from_config, resolve_extends
+
+# The workflow's own files (config/, figure scripts, templates, board data) are found from the
+# Snakefile's folder, so `snakemake --directory OUT` works; results/ and data_root are relative to
+# the working directory.
+WORKFLOW_DIR = Path(workflow.basedir)
 
 try:
+    # `extends: paper.yaml` in a config file (relative to that file's folder): the base first, this
+    # file over it; selections (tables, figures, extensions, outputs) are replaced whole.
+    _config_dir = Path(workflow.overwrite_configfiles[-1]).parent if workflow.overwrite_configfiles else WORKFLOW_DIR / "config"
+    _resolved = resolve_extends(config, _config_dir)
+    config.clear()
+    config.update(_resolved)
     # JSON Schema (workflow/schemas/config.schema.yaml) first, then W/S/T ranges, registered
     # datasets and architectures, duplicate runs; errors name the key and the fix.
     PLAN = plan_from_config(config)
@@ -12,6 +23,8 @@ except ConfigError as err:
     raise WorkflowError(f"config error (nothing was run):\n{err}") from None
 
 PROFILE = config["profile"]
+# The transcribed paper tables: the config's paper_dir, or else those shipped with qsnn.
+PAPER_DIR = str(PLAN.config.paper_dir)
 SETTINGS = PLAN.config.settings
 FAKE = PLAN.config.fake  # rehearsal only: {samples, seed} of `qsnn data fake`
 OUTPUTS = PLAN.config.outputs
@@ -165,8 +178,23 @@ def summary_inputs(wildcards):
     return inputs
 
 
-def figure_outputs(n):
-    return {
-        "pdf": report(f"results/figures/fig{n}.pdf", caption=f"../report/fig{n}.rst", category="Figures"),
-        "png": f"results/figures/fig{n}.png",
+# The hardware CSVs each figure draws; figures not listed read none.
+FIGURE_HARDWARE = {
+    "2": ["results/hardware/fig2_traces.csv"],
+    "3": [
+        "results/hardware/activity.csv",
+        "results/hardware/activity_fits.csv",
+        "results/hardware/synthesis.csv",
+    ],
+}
+
+
+def figure_inputs(wildcards):
+    inputs = {
+        "script": f"{WORKFLOW_DIR}/figures/fig{wildcards.n}.py",
+        "experiments": f"results/summary/subsets/fig{wildcards.n}.csv",
+        "hardware": FIGURE_HARDWARE.get(wildcards.n, []),
     }
+    if wildcards.n == "6":  # Fig. 6 reads per-layer firing rates from the runs' metrics.json
+        inputs["runs"] = run_metrics(figure="fig6")
+    return inputs

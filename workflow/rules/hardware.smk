@@ -69,7 +69,7 @@ rule synth_activity:
 
 rule synth_accelerator:
     input:
-        paper_table=f"{config['paper_dir']}/table4.csv",
+        paper_table=f"{PAPER_DIR}/table4.csv",
     output:
         "results/hardware/accelerator.csv",
     conda:
@@ -77,7 +77,7 @@ rule synth_accelerator:
     log:
         "results/logs/hardware/accelerator.log",
     params:
-        board="hardware/board",
+        board=f"{WORKFLOW_DIR}/hardware/board",
     shell:
         "qsnn synth accel --paper-table {input.paper_table} --board-dir {params.board} --out {output} > {log} 2>&1"
 

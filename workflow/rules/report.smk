@@ -15,7 +15,7 @@ rule reproduction_report:
     log:
         "results/logs/report/reproduction.log",
     params:
-        paper_dir=config["paper_dir"],
+        paper_dir=PAPER_DIR,
     shell:
         "qsnn report reproduction --experiments {input.experiments} --paper-dir {params.paper_dir}"
         " --out {output} > {log} 2>&1"

@@ -5,7 +5,7 @@
 
 rule plan:
     input:
-        expand("{paper_dir}/table{n}.csv", paper_dir=config["paper_dir"], n=TABLES),
+        expand("{paper_dir}/table{n}.csv", paper_dir=PAPER_DIR, n=TABLES),
     output:
         "results/summary/plan.json",
     conda:
@@ -32,7 +32,7 @@ rule summarize:
     log:
         "results/logs/summary/experiments.log",
     params:
-        paper_dir=config["paper_dir"],
+        paper_dir=PAPER_DIR,
         costs=costs_arg,
     shell:
         "qsnn report summarize --plan {input.plan} {params.costs} --runs results/runs"
@@ -49,7 +49,7 @@ rule summarize_selection:
     log:
         "results/logs/summary/{selection}.log",
     params:
-        paper_dir=config["paper_dir"],
+        paper_dir=PAPER_DIR,
         costs=costs_arg,
     shell:
         "qsnn report summarize --plan {input.plan} {params.costs} --runs results/runs"

@@ -1,96 +1,32 @@
-# One rule per table (Jinja2 templates tables/tableN.tex.j2 via `qsnn render table`), and
+# One rule for every table (Jinja2 templates tables/tableN.tex.j2 via `qsnn render table`), and
 # results/paper.tex that inputs all tables and figures.
 
-TABLE_CMD = (
-    "qsnn render table {params.n} --experiments {input.experiments} --hardware results/hardware"
-    " --profile {params.profile} --out {output} > {log} 2>&1"
-)
 
-
-rule table1:
+rule table:
     input:
-        template="tables/table1.tex.j2",
-        experiments="results/summary/subsets/table1.csv",
+        template=f"{WORKFLOW_DIR}/tables/table{{n}}.tex.j2",
+        experiments="results/summary/subsets/table{n}.csv",
+        # Table 4's fps and latency come from the accelerator model (or board measurements).
+        hardware=lambda wildcards: ["results/hardware/accelerator.csv"] if wildcards.n == "4" else [],
     output:
-        report("results/tables/table1.tex", caption="../report/tables.rst", category="Tables"),
+        report(
+            "results/tables/table{n}.tex",
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "Table {n}"},
+        ),
+    wildcard_constraints:
+        n=r"[1-5]",
     conda:
         CONDA_ENV
     log:
-        "results/logs/tables/table1.log",
+        "results/logs/tables/table{n}.log",
     params:
-        n=1,
         profile=PROFILE,
+        templates=f"{WORKFLOW_DIR}/tables",  # the templates the DAG tracks, not another install's copy
     shell:
-        TABLE_CMD
-
-
-rule table2:
-    input:
-        template="tables/table2.tex.j2",
-        experiments="results/summary/subsets/table2.csv",
-    output:
-        report("results/tables/table2.tex", caption="../report/tables.rst", category="Tables"),
-    conda:
-        CONDA_ENV
-    log:
-        "results/logs/tables/table2.log",
-    params:
-        n=2,
-        profile=PROFILE,
-    shell:
-        TABLE_CMD
-
-
-rule table3:
-    input:
-        template="tables/table3.tex.j2",
-        experiments="results/summary/subsets/table3.csv",
-    output:
-        report("results/tables/table3.tex", caption="../report/tables.rst", category="Tables"),
-    conda:
-        CONDA_ENV
-    log:
-        "results/logs/tables/table3.log",
-    params:
-        n=3,
-        profile=PROFILE,
-    shell:
-        TABLE_CMD
-
-
-rule table4:
-    input:
-        template="tables/table4.tex.j2",
-        experiments="results/summary/subsets/table4.csv",
-        accelerator="results/hardware/accelerator.csv",
-    output:
-        report("results/tables/table4.tex", caption="../report/tables.rst", category="Tables"),
-    conda:
-        CONDA_ENV
-    log:
-        "results/logs/tables/table4.log",
-    params:
-        n=4,
-        profile=PROFILE,
-    shell:
-        TABLE_CMD
-
-
-rule table5:
-    input:
-        template="tables/table5.tex.j2",
-        experiments="results/summary/subsets/table5.csv",
-    output:
-        report("results/tables/table5.tex", caption="../report/tables.rst", category="Tables"),
-    conda:
-        CONDA_ENV
-    log:
-        "results/logs/tables/table5.log",
-    params:
-        n=5,
-        profile=PROFILE,
-    shell:
-        TABLE_CMD
+        "qsnn render table {wildcards.n} --templates {params.templates} --experiments {input.experiments}"
+        " --hardware results/hardware --profile {params.profile} --out {output} > {log} 2>&1"
 
 
 rule paper_tex:
@@ -105,5 +41,6 @@ rule paper_tex:
         "results/logs/tables/paper.log",
     params:
         profile=PROFILE,
+        templates=f"{WORKFLOW_DIR}/tables",  # the templates the DAG tracks, not another install's copy
     shell:
-        "qsnn render paper --profile {params.profile} --out {output} > {log} 2>&1"
+        "qsnn render paper --templates {params.templates} --profile {params.profile} --out {output} > {log} 2>&1"
