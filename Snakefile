@@ -47,6 +47,7 @@ localrules:
     paper_costs,
     plan_costs,
     reproduction_report,
+    timing,
     synth_accelerator,
     figure,
     table,

@@ -65,7 +65,6 @@ def commands(repo: Path, scratch: Path, checkpoint: Path, env: dict) -> dict[str
     # Cache locations the workflow leaves at their defaults (under results/); pointed at the
     # scratch folder where this checkout's CLI can.
     for rule, sub, flag, path in (("synth_activity", ["synth", "activity"], "--work-dir", hw / "netlist_sim"),
-                                  ("synth_activity", ["synth", "activity"], "--synth-cache-dir", hw / "synth_cache"),
                                   ("synth_validate", ["synth", "validate"], "--build-dir", hw / "build")):
         if supports(repo, env, sub, flag):
             cmds[rule] += [flag, str(path)]

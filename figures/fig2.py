@@ -108,7 +108,7 @@ def label_value(ax, x: float, y: float, text: str, lane_mid: float) -> None:
     above = y <= lane_mid
     ax.annotate(text, (x, y), xytext=(2, 1.5 if above else -1.5), textcoords="offset points",
                 va="bottom" if above else "top", ha="left", fontsize=VALUE_FONTSIZE, color="tab:blue",
-                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=0.4), zorder=3)
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.4}, zorder=3)
 
 
 def draw_lane(ax, bottom: float, height: float, name: str, kind: str, cycles: np.ndarray, values: np.ndarray,
@@ -179,12 +179,11 @@ def draw_config(ax, config: str, traces: pd.DataFrame, letter: str) -> None:
     if end_cycle - start <= 40:
         ax.set_xticks(range(start, end_cycle + 1))
     ax.set_xlabel("clock cycle")
+    stale = "v_int" not in present and "membrane" in present  # a CSV written before v_int was recorded
     ax.set_title(f"({letter}) S/T = {s_bits}/{steps}: spike levels 0..{2**s_bits - 1}, {steps} time step(s)"
-                 f"  [trace config {config}]")
+                 f"  [trace config {config}]"
+                 + ("\nthis trace has no v_int (membrane before reset): rerun `qsnn hw traces`" if stale else ""))
     ax.grid(axis="y", visible=False)
-    if "v_int" not in present and "membrane" in present:
-        ax.text(0.99, 0.5, "this trace has no v_int (membrane before reset):\nrerun `qsnn hw traces`",
-                transform=ax.transAxes, ha="right", va="center", fontsize=7, color="tab:red")
 
 
 def make_figure(args: common.FigureArgs):

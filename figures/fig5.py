@@ -3,12 +3,16 @@ including the weight bit-width sweep (paper Fig. 5).
 
 Rows of experiments.csv: our trained rows (``source != cited``) whose ``figures`` column
 names ``fig5``, plus every config-added allocation (``source == extension``), so an
-allocation added with one line of config shows up here. Datasets: CIFAR100, N-Caltech101
-and any paper dataset an extension row uses. A run listed by several tables is drawn once.
+allocation added with one line of config shows up here. Datasets: those of these rows
+(the config's ``figures.fig5.datasets``, CIFAR100 and N-Caltech101 by default, plus any
+paper dataset an extension row uses), the paper's two first. A run listed by several tables
+is drawn once.
 
 Per dataset, the left panel shows accuracy per allocation, sorted by Bit Budget
 (extension rows hatched and starred); the right panel shows the weight sweep: for each S/T
-pair trained with two or more weight bit-widths, accuracy against W.
+pair trained with two or more weight bit-widths, accuracy against W. No panel is left
+empty: a dataset without such a pair gets a full-width allocation panel, and a dataset
+whose rows have no accuracy yet gets no panel (the title names it).
 """
 
 from __future__ import annotations
@@ -24,9 +28,14 @@ DATASETS = ("cifar100", "n-caltech101")
 REQUIRED = ("top1",)
 
 
-def select_rows(df: pd.DataFrame) -> pd.DataFrame:
+def planned_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Our rows that Fig. 5 plots once they have an accuracy."""
     ours = df[df["source"] != "cited"]
-    rows = ours[common.has_figure(ours, "fig5") | (ours["source"] == "extension")].copy()
+    return ours[common.has_figure(ours, "fig5") | (ours["source"] == "extension")]
+
+
+def select_rows(df: pd.DataFrame) -> pd.DataFrame:
+    rows = planned_rows(df).copy()
     rows["extension"] = rows["source"] == "extension"
     rows = rows[rows["top1"].map(common.finite)]
     key = rows["run_id"].fillna(rows["paper_dataset"].astype(str) + rows["w_bits"].astype(str)
@@ -35,8 +44,8 @@ def select_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def panel_datasets(rows: pd.DataFrame) -> list[str]:
-    extra = sorted(set(rows.loc[rows["extension"], "paper_dataset"].dropna()) - set(DATASETS))
-    return [*DATASETS, *extra]
+    present = set(rows["paper_dataset"].dropna().astype(str))
+    return [d for d in DATASETS if d in present] + sorted(present - set(DATASETS))
 
 
 def draw_allocations(ax, rows: pd.DataFrame, dataset: str) -> None:
@@ -60,12 +69,15 @@ def draw_allocations(ax, rows: pd.DataFrame, dataset: str) -> None:
     ax.set_xlabel("allocation W/S/T (sorted by Bit Budget)")
     ax.set_ylabel("top-1 accuracy (%)")
     ax.set_title(f"{common.dataset_label(dataset)}: accuracy per allocation")
-    if rows.empty:
-        ax.text(0.5, 0.5, "no trained rows", transform=ax.transAxes, ha="center")
+
+
+def swept_pairs(rows: pd.DataFrame) -> list:
+    """``[((S, T), rows), ...]`` for each S/T pair trained with two or more weight bit-widths."""
+    return [(st, g) for st, g in rows.groupby(["s_bits", "T"]) if g["w_bits"].nunique() >= 2]
 
 
 def draw_weight_sweep(ax, rows: pd.DataFrame, dataset: str) -> None:
-    swept = [(st, g) for st, g in rows.groupby(["s_bits", "T"]) if g["w_bits"].nunique() >= 2]
+    swept = swept_pairs(rows)
     for s_t, group in swept:
         group = group.sort_values("w_bits")
         ax.plot(group["w_bits"].astype(int), group["top1"].astype(float), marker="o",
@@ -74,28 +86,35 @@ def draw_weight_sweep(ax, rows: pd.DataFrame, dataset: str) -> None:
     ax.set_xlabel("weight bit-width W (log2)")
     ax.set_ylabel("top-1 accuracy (%)")
     ax.set_title(f"{common.dataset_label(dataset)}: weight bit-width sweep")
-    if swept:
-        widths = sorted({int(w) for _, g in swept for w in g["w_bits"]})
-        ax.set_xticks(widths, [str(w) for w in widths])
-        ax.legend(loc="lower right")
-    else:
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, "no S/T pair trained\nat two or more W", transform=ax.transAxes, ha="center")
+    widths = sorted({int(w) for _, g in swept for w in g["w_bits"]})
+    ax.set_xticks(widths, [str(w) for w in widths])
+    ax.minorticks_off()
+    # below the panel, never over the points
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2 if len(swept) > 2 else 1)
 
 
 def make_figure(args: common.FigureArgs):
     df = common.read_experiments(args, REQUIRED)
     rows = select_rows(df)
+    # Only panels with data: a dataset without trained rows gets none (the title names it), and one
+    # without a weight sweep gets a full-width allocation panel instead of an empty sweep panel.
     datasets = panel_datasets(rows)
-    rows = rows[rows["paper_dataset"].isin(datasets)]
-    fig, axes = plt.subplots(len(datasets), 2, figsize=(7.5, 3.0 * len(datasets)), squeeze=False,
-                             width_ratios=(2, 1))
-    for (ax_alloc, ax_sweep), dataset in zip(axes, datasets):
+    absent = [common.dataset_label(d) for d in panel_datasets(planned_rows(df)) if d not in datasets]
+    if not datasets:
+        raise ValueError(f"{args.experiments}: no fig5 row has a top-1 accuracy "
+                         f"({', '.join(absent) or 'no fig5 rows at all'}); train the runs first")
+    fig = plt.figure(figsize=(7.5, 3.3 * len(datasets)))
+    grid = fig.add_gridspec(len(datasets), 3)
+    for i, dataset in enumerate(datasets):
         on_dataset = rows[rows["paper_dataset"] == dataset]
-        draw_allocations(ax_alloc, on_dataset, dataset)
-        draw_weight_sweep(ax_sweep, on_dataset, dataset)
+        if swept_pairs(on_dataset):
+            draw_allocations(fig.add_subplot(grid[i, :2]), on_dataset, dataset)
+            draw_weight_sweep(fig.add_subplot(grid[i, 2]), on_dataset, dataset)
+        else:
+            draw_allocations(fig.add_subplot(grid[i, :]), on_dataset, dataset)
     common.set_title(fig, "Fig. 5: accuracy vs bit allocation W/S/T, with the weight bit-width sweep\n"
-                 f"{common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}")
+                 f"{common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}"
+                 + (f"; no trained rows yet for {', '.join(absent)}" if absent else ""))
     return fig
 
 

@@ -19,6 +19,11 @@ import pandas as pd
 import common
 
 DATASETS = ("cifar100", "dvs-gesture")
+TICK_FONTSIZE = 6.5  # layer names; readable at print size
+GROUP_FONTSIZE = 7
+LAYER_PITCH_IN = 0.14  # horizontal room per layer: a rotated 6.5 pt name needs ~0.11 in
+LEGEND_WIDTH_IN = 1.5
+PANEL_HEIGHT_IN = 3.4  # plot + rotated layer names + block names
 
 
 def select_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -37,31 +42,81 @@ def rates_of(args: common.FigureArgs, run_id: str) -> pd.DataFrame:
     return rates
 
 
+def layer_group(name: str) -> str:
+    """The block a layer belongs to: its first name component, plus the next one if it is an index
+    (``blocks.3.attn.q.2`` -> ``blocks.3``, ``patch_embed.proj.0.1`` -> ``patch_embed``)."""
+    parts = name.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 and parts[1].isdigit() else parts[0]
+
+
+def layer_order(all_rates: list[pd.DataFrame]) -> list[str]:
+    """Every layer of the panel's runs, in network order (the longest run's order first)."""
+    order: list[str] = []
+    for rates in sorted(all_rates, key=len, reverse=True):
+        order += [name for name in rates["layer"].astype(str) if name not in order]
+    return order
+
+
+def tick_labels(layers: list[str]) -> tuple[list[str], list[tuple[str, float, float]]]:
+    """Short tick labels and ``(group, first, last)`` spans of the groups that hold several layers:
+    a layer of such a group is labelled without its group prefix, the group is named once above."""
+    groups = [layer_group(name) for name in layers]
+    spans: list[tuple[str, float, float]] = []
+    for i, g in enumerate(groups):
+        if spans and spans[-1][0] == g and spans[-1][2] == i - 1:
+            spans[-1] = (g, spans[-1][1], i)
+        else:
+            spans.append((g, i, i))
+    spans = [s for s in spans if s[2] > s[1]]
+    grouped = {i for _, first, last in spans for i in range(int(first), int(last) + 1)}
+    labels = [name[len(groups[i]) + 1:] if i in grouped else name for i, name in enumerate(layers)]
+    return labels, spans
+
+
+def draw_groups(ax, spans: list[tuple[str, float, float]]) -> None:
+    """Shade every other block and name the blocks on a secondary axis above the panel."""
+    for k, (_, first, last) in enumerate(spans):
+        if k % 2 == 0:
+            ax.axvspan(first - 0.5, last + 0.5, color="0.93", zorder=0, linewidth=0)
+    if spans:
+        top = ax.secondary_xaxis("top")
+        top.set_xticks([(first + last) / 2 for _, first, last in spans], [g for g, _, _ in spans],
+                       fontsize=GROUP_FONTSIZE)
+        top.tick_params(axis="x", length=0)
+
+
 def draw_dataset(ax, args: common.FigureArgs, rows: pd.DataFrame, dataset: str) -> None:
-    longest: list[str] = []
-    for i, row in enumerate(rows.itertuples(index=False)):
-        rates = rates_of(args, row.run_id)
-        ax.plot(range(len(rates)), rates["rate"].astype(float), marker="o", markersize=3, color=f"C{i % 10}",
+    all_rates = [rates_of(args, row.run_id) for row in rows.itertuples(index=False)]
+    layers = layer_order(all_rates)
+    position = {name: i for i, name in enumerate(layers)}
+    for i, (row, rates) in enumerate(zip(rows.itertuples(index=False), all_rates)):
+        ax.plot([position[name] for name in rates["layer"].astype(str)], rates["rate"].astype(float),
+                marker="o", markersize=3, color=f"C{i % 10}",
                 label=f"W/S/T = {common.wst_label(row.w_bits, row.s_bits, row.T)} (BB {int(row.bit_budget)})")
-        if len(rates) > len(longest):
-            longest = rates["layer"].astype(str).tolist()
-    ax.set_xticks(range(len(longest)), longest, rotation=90, fontsize=5)
-    ax.set_xlabel("spiking layer")
-    ax.set_ylabel("firing rate (fraction of non-zero spikes)")
+    labels, spans = tick_labels(layers)
+    ax.set_xticks(range(len(layers)), labels, rotation=90, fontsize=TICK_FONTSIZE)
+    ax.set_xlim(-0.5, max(len(layers), 1) - 0.5)
+    draw_groups(ax, spans)
+    ax.set_xlabel("spiking layer" + (" (grouped by block, named above)" if spans else ""))
+    ax.set_ylabel("firing rate\n(fraction of non-zero spikes)")
     ax.set_ylim(bottom=0)
-    ax.set_title(f"{common.dataset_label(dataset)}")
+    ax.set_title(f"{common.dataset_label(dataset)}", fontweight="bold")
     if rows.empty:
         ax.text(0.5, 0.5, "no trained W=1 runs", transform=ax.transAxes, ha="center")
-    else:
-        ax.legend(loc="upper right")
+    else:  # beside the panel, never over the data
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def make_figure(args: common.FigureArgs):
     df = common.read_experiments(args, ())
     rows = select_rows(df)
     datasets = [*DATASETS, *sorted(set(rows["paper_dataset"].dropna()) - set(DATASETS))]
-    fig, axes = plt.subplots(1, len(datasets), figsize=(3.8 * len(datasets), 4.0), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    n_layers = max([len(rates_of(args, r)) for r in rows["run_id"]] or [1])
+    # One full-width panel per dataset; wider with more layers, so every layer name keeps its room.
+    width = max(7.5, LEGEND_WIDTH_IN + 1.0 + LAYER_PITCH_IN * n_layers)
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(width, PANEL_HEIGHT_IN * len(datasets) + 0.8),
+                             squeeze=False)
+    for ax, dataset in zip(axes[:, 0], datasets):
         draw_dataset(ax, args, rows[rows["paper_dataset"] == dataset], dataset)
     common.set_title(fig, "Fig. 6: per-layer firing rates for different S/T allocations (W = 1)\n"
                  f"{common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}; "

@@ -11,6 +11,7 @@ Layout (SpikingJelly's split):
   - ``qsnn.layers``      quantized, multi-step layers
   - ``qsnn.functional``  stateless helpers (bit-planes, integer neuron, ...)
   - ``qsnn.models``      the architecture registry
+  - ``qsnn.resources``   the packaged data files (manifests, config schema, table templates, paper tables)
 All tensors are laid out multi-step, ``[T, B, ...]``.
 """
 

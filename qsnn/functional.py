@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Callable
 
+import numpy as np
 import torch
+from torch.nn import functional as F
 
 
 def seq_to_ann(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -106,6 +108,236 @@ def multilevel_spike(v: torch.Tensor, v_th: float, levels: int, alpha: float = 2
     return run_in_float32(MultiLevelSpike.apply, v, v_th, levels, alpha)
 
 
+# ----------------------------------------------------------------------------- the multi-step LIF
+# The neuron is memory-bound: per element it does a few flops but each torch op is a full pass
+# over [T, B, ...]. Three implementations of one arithmetic, bit-identical to each other (tests):
+#
+# * ``fused`` (CPU, default when numba is importable): one compiled loop per direction. Forward
+#   reads x and writes the spikes (one pass each, nothing else saved: backward recomputes the
+#   membrane from x, which costs flops, not memory traffic); backward reads x and the incoming
+#   gradient and writes the input gradient. numba compiles the two kernels once per dtype into
+#   its on-disk cache (seconds the first time, ~0.1 s after).
+# * ``torch`` (other devices, or without numba): in-place torch ops, 2 per time step forward and
+#   ~10 whole-tensor passes backward (the surrogate of every step at once, then one fused
+#   multiply-add per step for the carry). The membrane is kept negated, n = -m, because
+#   ``threshold(n, -v_th, -v_reset)`` is the hard reset in one op (``where`` needs a mask first).
+# * ``graph`` (inside ``torch.compile``): the same ops written out of place, so dynamo traces the
+#   T loop (unrolled, no data-dependent Python control flow) and inductor fuses it.
+#
+# Arithmetic shared by all three (float32 or float64), per step:
+#   m = v / tau + x[t];  k = clamp(floor(m / v_th), 0, L);  s = k * v_th
+#   hard: v = v_reset if m >= v_th else m;  soft: v = m - s
+# (m >= v_th <=> floor(m / v_th) >= 1 for a normal v_th > 0: m / v_th rounds to 1 only from m >= v_th.)
+# Backward, per step from the last: d = m / v_th - clamp(round(m / v_th), 1, L) (nearest level),
+#   g = (1 / (1 + (c * d)^2)) * (alpha / 2) * grad_s[t] + carry,  c = pi / 2 * alpha  (ATan)
+#   carry for step t-1 = g / tau, or 0 where step t-1 fired under a hard reset (detached reset).
+KERNELS = ("auto", "fused", "torch", "graph")
+FUSED_MIN_ELEMENTS = 1 << 14  # below this a parallel loop's start-up costs more than the ops it saves
+_FUSED_CHUNK = 4096  # elements one thread sweeps through all T steps (its state stays in L1/L2)
+
+
+def _scalar(value: float, like: torch.Tensor) -> torch.Tensor:
+    """A 0-dim tensor in ``like``'s dtype and device (ternary ops want a tensor operand)."""
+    return torch.full((), value, dtype=like.dtype, device=like.device)
+
+
+def _is_power_of_two(value: float) -> bool:
+    return value > 0 and math.frexp(value)[0] == 0.5
+
+
+def _levels_of_negated(n: torch.Tensor, v_th: float, levels: int, out: torch.Tensor) -> torch.Tensor:
+    """``clamp(floor(m / v_th), 0, L) * v_th`` for ``m = -n``, written into ``out`` (2-4 passes)."""
+    if levels == 1:
+        torch.le(n, -v_th, out=out)  # m >= v_th, written as 0/1 in out's dtype
+    else:
+        torch.clamp(n if v_th == 1.0 else torch.div(n, v_th), -levels, 0, out=out)
+        out.neg_().floor_()  # (-n) / v_th is exactly -(n / v_th): no rounding in the sign flip
+    return out.mul_(v_th) if v_th != 1.0 else out
+
+
+def _forward_torch(x: torch.Tensor, tau, v_th, v_reset, levels, hard) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spikes and the negated pre-reset membrane ``n = -m`` (what backward needs), in place."""
+    T = x.shape[0]
+    n = torch.neg(x, out=torch.empty_like(x, memory_format=torch.contiguous_format))
+    if v_reset != 0.0 and T:
+        n[0].sub_(float(_scalar(v_reset, x) / tau))  # m[0] = v_reset / tau + x[0], in x's dtype
+    spikes = torch.empty_like(n)
+    tau_t, w = _scalar(tau, x), None  # w = -v, the negated membrane after the reset
+    for t in range(T):
+        if t > 0:
+            n[t].addcdiv_(w, tau_t)  # -x[t] + (-v) / tau = -(v / tau + x[t]), exactly
+        if t + 1 < T:
+            if hard:
+                w = F.threshold(n[t], -v_th, -v_reset)  # keeps -m where m < v_th, else -v_reset
+            else:
+                w = torch.add(n[t], _levels_of_negated(n[t], v_th, levels, spikes[t]))  # -(m - s)
+    if hard:
+        _levels_of_negated(n, v_th, levels, spikes)  # every step at once
+    elif T:
+        _levels_of_negated(n[-1], v_th, levels, spikes[-1])
+    return spikes, n
+
+
+def _backward_torch(n: torch.Tensor, grad_spikes: torch.Tensor, tau, v_th, levels, alpha, hard) -> torch.Tensor:
+    g = torch.empty_like(n)
+    u = n if v_th == 1.0 else torch.div(n, v_th)  # -m / v_th
+    if levels == 1:
+        torch.add(u, 1.0, out=g)  # -(distance to the level 1)
+    else:
+        torch.sub(u, torch.clamp(u, -levels, -1).round_(), out=g)  # -(distance to the nearest level)
+    # ATan surrogate alpha/2 / (1 + (c d)^2), the sign of d squared away; in place, every step at once
+    g.mul_(math.pi / 2.0 * alpha).square_().add_(1.0).reciprocal_()
+    if alpha != 2.0:
+        g.mul_(alpha / 2.0)
+    g.mul_(grad_spikes)
+    T = n.shape[0]
+    if T < 2:
+        return g
+    if not hard:
+        tau_t = _scalar(tau, n)
+        for t in range(T - 1, 0, -1):
+            g[t - 1].addcdiv_(g[t], tau_t)
+    elif _is_power_of_two(tau):  # g * (1/tau) is exactly g / tau: one multiply-add with a 0/1 mask
+        keep = torch.gt(n[:-1], -v_th).to(n.dtype)  # step t-1 did not fire
+        for t in range(T - 1, 0, -1):
+            g[t - 1].addcmul_(g[t], keep[t - 1], value=1.0 / tau)
+    else:  # g / tau exactly, and g / inf = 0 where step t-1 fired
+        divisor = torch.where(n[:-1] > -v_th, _scalar(tau, n), _scalar(math.inf, n))
+        for t in range(T - 1, 0, -1):
+            g[t - 1].addcdiv_(g[t], divisor[t - 1])
+    return g
+
+
+def _forward_graph(x: torch.Tensor, tau, v_th, v_reset, levels, hard) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`_forward_torch` out of place (no views written), for dynamo to trace."""
+    tau_t, neg_x = _scalar(tau, x), torch.neg(x)
+    w = torch.neg(_scalar(v_reset, x))
+    membranes, spikes = [], []
+    for t in range(x.shape[0]):
+        n = torch.addcdiv(neg_x[t], w, tau_t)
+        s = _graph_levels(n, v_th, levels)
+        w = F.threshold(n, -v_th, -v_reset) if hard else n + s
+        membranes.append(n)
+        spikes.append(s)
+    return torch.stack(spikes), torch.stack(membranes)
+
+
+def _graph_levels(n: torch.Tensor, v_th: float, levels: int) -> torch.Tensor:
+    if levels == 1:
+        s = torch.le(n, -v_th).to(n.dtype)
+    else:
+        s = torch.floor(-torch.clamp(n if v_th == 1.0 else n / v_th, -levels, 0))
+    return s * v_th if v_th != 1.0 else s
+
+
+def _backward_graph(n: torch.Tensor, grad_spikes: torch.Tensor, tau, v_th, levels, alpha, hard) -> torch.Tensor:
+    u = n if v_th == 1.0 else n / v_th
+    d = u + 1.0 if levels == 1 else u - torch.round(torch.clamp(u, -levels, -1))
+    sg = torch.reciprocal(torch.square(d * (math.pi / 2.0 * alpha)) + 1.0)
+    if alpha != 2.0:
+        sg = sg * (alpha / 2.0)
+    local = sg * grad_spikes
+    grads = [local[-1]]
+    for t in range(n.shape[0] - 1, 0, -1):
+        carry = grads[-1] / tau
+        if hard:
+            carry = torch.where(n[t - 1] > -v_th, carry, torch.zeros_like(carry))
+        grads.append(local[t - 1] + carry)
+    return torch.stack(grads[::-1])
+
+
+# numba kernels. Plain functions here, compiled on first use by :func:`_fused_kernels` (importing
+# numba costs ~0.3 s, which runs that never meet a large CPU tensor need not pay). Constants arrive
+# in the tensor's dtype: a Python float inside the loop would promote float32 arithmetic to float64.
+def _fused_forward_py(x, s, tau, v_th, v_reset, levels, hard):  # pragma: no cover - runs compiled
+    T, N = x.shape
+    zero = s.dtype.type(0)
+    for c in prange(0, (N + _FUSED_CHUNK - 1) // _FUSED_CHUNK):
+        lo = c * _FUSED_CHUNK
+        n = min(N, lo + _FUSED_CHUNK) - lo
+        v = np.full(n, v_reset, dtype=x.dtype)
+        for t in range(T):
+            xr = x[t, lo:lo + n]
+            sr = s[t, lo:lo + n]
+            if hard:
+                for j in range(n):
+                    m = v[j] / tau + xr[j]
+                    sr[j] = min(max(np.floor(m / v_th), zero), levels) * v_th
+                    v[j] = v_reset if m >= v_th else m
+            else:
+                for j in range(n):
+                    m = v[j] / tau + xr[j]
+                    k = min(max(np.floor(m / v_th), zero), levels) * v_th
+                    sr[j] = k
+                    v[j] = m - k
+
+
+def _fused_backward_py(x, gs, gx, tau, v_th, v_reset, levels, c, half_alpha, hard):  # pragma: no cover
+    T, N = x.shape
+    zero, one = x.dtype.type(0), x.dtype.type(1)
+    for ch in prange(0, (N + _FUSED_CHUNK - 1) // _FUSED_CHUNK):
+        lo = ch * _FUSED_CHUNK
+        n = min(N, lo + _FUSED_CHUNK) - lo
+        v = np.full(n, v_reset, dtype=x.dtype)
+        for t in range(T):  # the forward again, keeping the pre-reset membrane in gx (scratch)
+            xr = x[t, lo:lo + n]
+            mr = gx[t, lo:lo + n]
+            if hard:
+                for j in range(n):
+                    m = v[j] / tau + xr[j]
+                    mr[j] = m
+                    v[j] = v_reset if m >= v_th else m
+            else:
+                for j in range(n):
+                    m = v[j] / tau + xr[j]
+                    mr[j] = m
+                    v[j] = m - min(max(np.floor(m / v_th), zero), levels) * v_th
+        carry = np.zeros(n, dtype=x.dtype)
+        for t in range(T - 1, -1, -1):
+            mr = gx[t, lo:lo + n]  # membrane of step t in, its input gradient out
+            gr = gs[t, lo:lo + n]
+            prev = gx[max(t - 1, 0), lo:lo + n]  # membrane of step t-1, not yet overwritten
+            for j in range(n):
+                u = mr[j] / v_th
+                d = c * (u - min(max(np.rint(u), one), levels))
+                g = one / (d * d + one) * half_alpha * gr[j] + carry[j]
+                mr[j] = g
+                if hard and t > 0 and prev[j] >= v_th:
+                    carry[j] = zero
+                else:
+                    carry[j] = g / tau
+
+
+_FUSED = None
+
+
+def _fused_kernels():
+    """``(forward, backward)`` numba kernels, or ``None`` without numba (then the torch ops run)."""
+    global _FUSED, prange
+    if _FUSED is None:
+        try:
+            import numba
+        except ImportError:
+            _FUSED = False
+            return None
+        prange = numba.prange  # the kernels' parallel loop, resolved when they compile
+        jit = numba.njit(parallel=True, cache=True, nogil=True)
+        _FUSED = (jit(_fused_forward_py), jit(_fused_backward_py), numba)
+    return _FUSED or None
+
+
+prange = range  # replaced by numba.prange before the kernels compile
+
+
+def _numba_threads(numba) -> None:
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+
+
+def _as_rows(t: torch.Tensor) -> np.ndarray:
+    """A contiguous ``[T, N]`` NumPy view (no copy when ``t`` is already contiguous)."""
+    return t.detach().contiguous().reshape(t.shape[0], -1).numpy()
+
+
 class MultiStepLIF(torch.autograd.Function):
     """The whole T-step multi-bit LIF in one autograd node (forward and BPTT by hand).
 
@@ -118,62 +350,79 @@ class MultiStepLIF(torch.autograd.Function):
         dv_next for step t-1 = dv[t] / tau * (1 - fired[t-1])   (hard reset)
                              = dv[t] / tau                       (soft reset)
 
-    One node instead of ~5 per step keeps memory at one saved membrane per step and
-    avoids autograd bookkeeping, which dominates at these sizes.
+    One node instead of ~5 per step avoids autograd bookkeeping, which dominates at these
+    sizes. ``kernel`` picks the implementation (see the comment above ``KERNELS``); all give
+    the same bits.
     """
 
     @staticmethod
-    def forward(ctx, x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float, hard: bool):
-        v = torch.full_like(x[0], v_reset)
-        membrane, spikes = torch.empty_like(x), torch.empty_like(x)
-        for t in range(x.shape[0]):
-            v = torch.div(v, tau).add_(x[t])  # v / tau exactly as documented, not v * (1 / tau)
-            membrane[t] = v
-            s = spikes[t]  # a view: the level is written in place, no temporaries
-            torch.div(v, v_th, out=s) if v_th != 1.0 else s.copy_(v)
-            s.floor_().clamp_(0, levels)
-            if v_th != 1.0:
-                s.mul_(v_th)
-            if hard:
-                v.masked_fill_(s > 0, v_reset)
-            else:
-                v.sub_(s)
-        ctx.save_for_backward(membrane, spikes)
-        ctx.params = (tau, v_th, levels, alpha, hard)
+    def forward(ctx, x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float, hard: bool, kernel: str):
+        ctx.params = (tau, v_th, v_reset, levels, alpha, hard, kernel)
+        if kernel == "fused":
+            forward, _, numba = _fused_kernels()
+            x = x.detach().contiguous()
+            spikes = torch.empty_like(x)
+            c = _constants(x, tau, v_th, v_reset, levels)
+            _numba_threads(numba)
+            forward(_as_rows(x), _as_rows(spikes), *c, hard)
+            ctx.save_for_backward(x)  # backward recomputes the membrane: one tensor fewer written
+            return spikes
+        spikes, n = (_forward_graph if kernel == "graph" else _forward_torch)(x, tau, v_th, v_reset, levels, hard)
+        ctx.save_for_backward(n)
         return spikes
 
     @staticmethod
     def backward(ctx, grad_spikes):
-        membrane, spikes = ctx.saved_tensors
-        tau, v_th, levels, alpha, hard = ctx.params
-        grad_x = torch.empty_like(grad_spikes)
-        carry = None
-        for t in range(grad_spikes.shape[0] - 1, -1, -1):
-            grad_v = grad_x[t]
-            # distance to the nearest firing level, in units of v_th (S=1: the only level is 1)
-            torch.div(membrane[t], v_th, out=grad_v) if v_th != 1.0 else grad_v.copy_(membrane[t])
-            if levels == 1:
-                grad_v.sub_(1.0)
-            else:
-                grad_v.sub_(torch.round(grad_v).clamp_(1, levels))
-            # ATan surrogate, alpha/2 / (1 + (pi/2 * alpha * d)^2), computed in place
-            grad_v.mul_(math.pi / 2.0 * alpha).square_().add_(1.0).reciprocal_().mul_(alpha / 2.0)
-            grad_v.mul_(grad_spikes[t])
-            if carry is not None:
-                grad_v.add_(carry)
-            carry = grad_v / tau
-            if hard and t > 0:
-                carry.masked_fill_(spikes[t - 1] > 0, 0.0)
-        return grad_x, None, None, None, None, None, None
+        (saved,) = ctx.saved_tensors
+        tau, v_th, v_reset, levels, alpha, hard, kernel = ctx.params
+        if kernel == "fused":
+            _, backward, numba = _fused_kernels()
+            grad_x = torch.empty_like(saved)
+            dtype = saved.numpy().dtype.type
+            _numba_threads(numba)
+            backward(_as_rows(saved), _as_rows(grad_spikes.to(saved.dtype)), _as_rows(grad_x),
+                     *_constants(saved, tau, v_th, v_reset, levels),
+                     dtype(math.pi / 2.0 * alpha), dtype(alpha / 2.0), hard)
+        else:
+            grad_x = (_backward_graph if kernel == "graph" else _backward_torch)(
+                saved, grad_spikes, tau, v_th, levels, alpha, hard)
+        return grad_x, None, None, None, None, None, None, None
 
 
-def multistep_lif(x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float = 2.0, hard: bool = True):
+def _constants(x: torch.Tensor, tau, v_th, v_reset, levels) -> tuple:
+    """The neuron's constants as NumPy scalars of ``x``'s dtype (float32 arithmetic stays float32)."""
+    dtype = np.dtype(str(x.dtype).removeprefix("torch.")).type
+    return dtype(tau), dtype(v_th), dtype(v_reset), dtype(levels)
+
+
+def choose_kernel(x: torch.Tensor, kernel: str = "auto") -> str:
+    """The implementation ``multistep_lif`` runs for ``x`` (see ``KERNELS``)."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel={kernel!r}: use one of {', '.join(KERNELS)}")
+    if torch.compiler.is_compiling():
+        return "graph"  # numba and in-place writes into views do not trace; the graph form does
+    if kernel != "auto":
+        if kernel == "fused" and not (x.device.type == "cpu" and _fused_kernels()):
+            raise ValueError("kernel='fused' needs a CPU tensor and numba (pip install numba)")
+        return kernel
+    fused = (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+             and x.numel() >= FUSED_MIN_ELEMENTS and x.dim() >= 1 and _fused_kernels() is not None)
+    return "fused" if fused else "torch"
+
+
+def multistep_lif(x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float = 2.0, hard: bool = True,
+                  kernel: str = "auto"):
     """Run the multi-bit LIF over ``x`` of shape ``[T, ...]`` (see :class:`MultiStepLIF`).
 
     Membrane and spikes are float32 whatever autocast does around the call: float16 would
     round levels above 2048 and overflow at S=16 (see :data:`REDUCED_PRECISION`).
+    ``kernel``: ``"auto"`` (fused loop for large CPU tensors when numba is there, torch ops
+    otherwise, the graph form under ``torch.compile``), or force one of ``KERNELS``.
     """
-    return run_in_float32(MultiStepLIF.apply, x, tau, v_th, v_reset, levels, alpha, hard)
+    def run(x32):
+        return MultiStepLIF.apply(x32, tau, v_th, v_reset, levels, alpha, hard, choose_kernel(x32, kernel))
+
+    return run_in_float32(run, x)
 
 
 def lif_integer(

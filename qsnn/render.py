@@ -378,6 +378,48 @@ def render_table(table: int, experiments: Path, profile: str, hardware: Path | N
     return env.get_template(f"table{table}.tex.j2").render(**context)
 
 
+FIELD_LABELS = {"params": "Params (M)", "sops": "SOPs (G)", "s_ace": "S-ACE (G)", "ns_ace": "NS-ACE (G)", "hw": "fps / latency (ms)"}
+MARKS = {"cited": "\u2020", "stand_in": "*", "estimated": "e", "modelled": "m"}  # the LaTeX tables' marks
+
+
+def _cell_text(value) -> str:
+    if not isinstance(value, Cell):
+        return str(value)
+    marks = "".join(mark for name, mark in MARKS.items() if getattr(value, name))
+    return value.text + (f"<sup>{marks}</sup>" if marks else "") + (f" {value.delta}" if value.delta else "")
+
+
+def table_frame(context: dict) -> pd.DataFrame:
+    """The rows of one rendered table as a DataFrame: the same cells and marks as the LaTeX."""
+    table = context["table"]
+    records = []
+    for group in context["groups"]:
+        for row in group.rows:
+            rec = {"group": group.name, "method": row.method, "arch": row.arch, "W / S / T": row.wst,
+                   "bit budget": row.bit_budget}
+            rec.update({FIELD_LABELS[f]: _cell_text(getattr(row, f)) for f in PRINTED_FIELDS[table]})
+            rec.update({d["label"]: _cell_text(row.acc[d["key"]]) for d in context["datasets"]})
+            records.append(rec)
+    frame = pd.DataFrame.from_records(records)
+    empty = [c for c in frame.columns if (frame[c].astype(str).str.strip() == "").all()]
+    return frame.drop(columns=empty)  # e.g. Table 3 prints no method or architecture
+
+
+def render_table_html(table: int, experiments: Path, profile: str, hardware: Path | None = None) -> str:
+    """One table as an HTML fragment (caption, table, marks) for Snakemake's HTML report."""
+    import html
+
+    context = table_context(read_experiments(experiments, profile), table, profile, read_accelerator(hardware))
+    notice = f" ({context['notice']})" if context["notice"] else ""
+    caption = f"Table {table}. {context['title']}. Profile: {profile}{notice}; data: {context['provenance']}."
+    marks = ["\u2020 cited: published accuracy, not re-trained; costs are ours at full scale",
+             "* stand-in data, not comparable to the paper", "e NS-ACE estimated from stand-in firing rates",
+             "m modelled by the accelerator cycle model, not measured", "-- not available"]
+    body = table_frame(context).to_html(index=False, escape=False, border=0, classes="qsnn-table", na_rep="--")
+    return (f"<div class=\"qsnn\"><p><b>{html.escape(caption)}</b></p>\n{body}\n"
+            f"<p><small>{html.escape('; '.join(marks))}</small></p></div>\n")
+
+
 def render_paper(profile: str | None = None, tables: tuple[int, ...] = TABLES, figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6),
                  template_dir: Path = TEMPLATE_DIR) -> str:
     """``results/paper.tex``: inputs ``tables/tableN.tex`` and ``figures/figN.pdf`` (paths relative to it)."""

@@ -51,12 +51,17 @@ def paper_tables_dir() -> Path:
 
 
 def check() -> dict[str, Path]:
-    """Every packaged folder, each verified to exist; a missing one raises FileNotFoundError."""
-    found = {"manifests": manifest_dir(), "schema": schema_path(), "templates": template_dir(),
-             "paper": paper_tables_dir()}
-    for what, path in found.items():
+    """Every lookup above, keyed like SOURCES; a missing file raises FileNotFoundError naming the fix."""
+    found = {
+        "manifests": manifest_dir(),
+        "schemas": schema_path(),
+        "templates": template_dir(),
+        "paper": paper_tables_dir(),
+    }
+    for folder, path in found.items():
         if not path.exists():
-            source = SOURCES.get(what, SOURCES["schemas"])
-            raise FileNotFoundError(f"qsnn's packaged {what} ({path}) is missing: reinstall qsnn from a checkout "
-                                    f"that has {source}/ (pip install .)")
+            raise FileNotFoundError(
+                f"qsnn's packaged data {path} is missing: reinstall qsnn (pip install .) from a "
+                f"checkout that has {SOURCES[folder]}/"
+            )
     return found

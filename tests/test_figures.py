@@ -8,11 +8,13 @@ numbers is a real result.
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -34,6 +36,7 @@ EXPERIMENT_COLUMNS = [
     "fps", "latency_ms", "hw_kind", "paper_params_M", "paper_sops_G", "paper_s_ace_G",
     "paper_ns_ace_G", "paper_acc", "paper_fps", "paper_latency",
 ]
+V_TH = 4  # Fig. 2 fixture threshold: P_sum 3, 5, 2, 6 fires on some beats, integrates on others
 STAND_IN = {"cifar10": "digits", "cifar100": "digits", "n-caltech101": "digits-dvs", "dvs-gesture": "digits-dvs"}
 
 
@@ -62,11 +65,11 @@ def fixture_rows() -> list[dict]:
         rows.append(cited(2, 0, ds, "", "spikformer-4-384", 16, 1, 4, acc + 1, 4.15, 59.1))  # unnamed in Table 2
     for table, offset in ((5, 11), (2, 1)):
         for i, (w, s, t, acc) in enumerate(((1, 1, 1, 61.0), (1, 4, 1, 70.5), (4, 4, 1, 80.25))):
-            for ds in ("cifar10", "cifar100"):
-                rows.append(ours(table, offset + i, ds, w, s, t, acc, figures="fig4;fig5"))
+            for ds, figures in (("cifar10", "fig4"), ("cifar100", "fig4;fig5")):  # as the quick plan tags them
+                rows.append(ours(table, offset + i, ds, w, s, t, acc, figures=figures))
     for i, (w, s, t, acc) in enumerate(((1, 1, 16, 55.0), (1, 2, 8, 57.0), (1, 4, 4, 58.5))):
-        for ds in ("n-caltech101", "dvs-gesture"):
-            rows.append(ours(3, 1 + i, ds, w, s, t, acc, arch="sew-resnet-18", figures="fig5"))
+        for ds, figures in (("n-caltech101", "fig5"), ("dvs-gesture", "fig6")):
+            rows.append(ours(3, 1 + i, ds, w, s, t, acc, arch="sew-resnet-18", figures=figures))
     for w, acc in ((2, 72.0), (8, 79.0)):  # Fig. 5 weight sweep, figure-only rows
         rows.append(ours(None, None, "cifar100", w, 4, 1, acc, figures="fig5", method=""))
     rows.append(ours(None, None, "cifar100", 3, 3, 3, 77.7, source="extension", method="extension"))
@@ -79,12 +82,21 @@ def write_experiments(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def write_metrics(runs: Path, rows: list[dict]) -> None:
+def spikformer_4_384_layers() -> list[str]:
+    """The 37 spiking layers of the full-scale Spikformer-4-384, as `qsnn train` names them."""
+    blocks = ["attn.q.2", "attn.k.2", "attn.v.2", "attn.attn_map_lif", "attn.attn_lif", "attn.proj.2",
+              "mlp.0.2", "mlp.1.2"]
+    return ([f"patch_embed.proj.{i}.1" for i in (0, 1, 2, 4)] + ["patch_embed.rpe.1"]
+            + [f"blocks.{b}.{name}" for b in range(4) for name in blocks])
+
+
+def write_metrics(runs: Path, rows: list[dict], layers: list[str] | None = None) -> None:
+    layers = layers or [f"block{k}.lif" for k in range(4)]
     for r in rows:
         if not r.get("run_id"):
             continue
-        rates = [{"layer": f"block{k}.lif", "s_bits": r["s_bits"], "rate": round(0.5 / (k + r["s_bits"]), 4),
-                  "hist": [10, 5]} for k in range(4)]
+        rates = [{"layer": name, "s_bits": r["s_bits"], "rate": round(0.5 / (k + r["s_bits"]), 4),
+                  "hist": [10, 5]} for k, name in enumerate(layers)]
         metrics = {"run": {"dataset": r["dataset"], "wst": f"{r['w_bits']}/{r['s_bits']}/{r['T']}"},
                    "top1": r["top1"], "firing_rates": rates}
         (runs / r["run_id"]).mkdir(parents=True, exist_ok=True)
@@ -98,14 +110,17 @@ def write_hardware(hw: Path) -> None:
     traces = []
     for s_bits, steps in ((2, 2), (1, 4), (4, 1)):  # deliberately not in the paper's order
         psum = torch.tensor([[3], [5], [2], [6]][:steps])
-        levels, membrane = lif_integer(psum, v_th=2, s_bits=s_bits)
+        levels, membrane = lif_integer(psum, v_th=V_TH, s_bits=s_bits)
         for t in range(steps):
             cyc = t + 1
-            sig = dict(state=1, valid=1, last=int(t == steps - 1), psum=int(psum[t, 0]),
+            v_int = (int(membrane[t - 1, 0]) >> 1 if t else 0) + int(psum[t, 0])  # before the reset
+            sig = dict(state=1, valid=1, last=int(t == steps - 1), psum=int(psum[t, 0]), v_int=v_int,
                        membrane=int(membrane[t, 0]), spike=int(levels[t, 0]), out_valid=int(t == steps - 1))
             traces += [dict(config=f"{s_bits}/{steps}", cycle=cyc, signal=k, value=v) for k, v in sig.items()]
         traces += [dict(config=f"{s_bits}/{steps}", cycle=0, signal=k, value=0)
-                   for k in ("state", "valid", "last", "psum", "membrane", "spike", "out_valid")]
+                   for k in ("state", "valid", "last", "psum", "v_int", "membrane", "spike", "out_valid")]
+        traces += [dict(config=f"{s_bits}/{steps}", cycle=0, signal="v_th", value=V_TH)]
+        traces += [dict(config=f"{s_bits}/{steps}", cycle=steps + 1, signal="valid", value=0)]
     pd.DataFrame(traces).to_csv(hw / "fig2_traces.csv", index=False)
     act, fits = [], []
     for level, slope in (("rtl", 2.0), ("netlist", 3.0)):
@@ -119,6 +134,13 @@ def write_hardware(hw: Path) -> None:
                  dict(level=level, family="pe", primitive="total", model="bb+t", a=1.0, b=slope, c=0.0, r2=r2_bbt)]
     pd.DataFrame(act).to_csv(hw / "activity.csv", index=False)
     pd.DataFrame(fits).to_csv(hw / "activity_fits.csv", index=False)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Tests build figures with make_figure and never save them: close them all afterwards."""
+    yield
+    common.plt.close("all")
 
 
 @pytest.fixture
@@ -209,7 +231,8 @@ def test_fig2_panels_follow_the_paper_order(results):
     titles = [ax.get_title() for ax in fig.axes]
     assert [t[:14] for t in titles] == ["(a) S/T = 1/4:", "(b) S/T = 4/1:", "(c) S/T = 2/2:"]
     assert "RTL simulation (Verilator)" in fig.get_suptitle()
-    assert {t.get_text() for t in fig.axes[0].get_yticklabels()} >= {"psum", "valid", "last", "membrane", "spike"}
+    assert {t.get_text() for t in fig.axes[0].get_yticklabels()} >= {
+        "P_sum", "valid", "last", "membrane\nbefore reset", "membrane\nafter reset", "spike level"}
 
 
 def test_fig2_config_spellings():
@@ -218,6 +241,61 @@ def test_fig2_config_spellings():
         assert fig2.parse_config(text) == (1, 4)
     with pytest.raises(ValueError, match="cannot read S and T"):
         fig2.parse_config("fast")
+
+
+def lane_of(ax, label: str, height: float) -> tuple[float, float]:
+    """The y band of the Fig. 2 lane whose tick label is ``label`` (ticks sit mid-lane)."""
+    centre = {t.get_text(): t.get_position()[1] for t in ax.get_yticklabels()}[label]
+    return centre - height / 2, centre + height / 2
+
+
+def texts_in(ax, band: tuple[float, float]) -> list[str]:
+    return [t.get_text() for t in ax.texts if band[0] <= t.xy[1] <= band[1]] if ax.texts else []
+
+
+def test_fig2_shows_the_membrane_integrating_before_each_reset(results):
+    """The register after a hard reset is 0 whenever a spike fired; the figure must show the
+    integrated value before the reset (v_int) with its values and the threshold."""
+    fig = figure_of("fig2", results)
+    traces = pd.read_csv(results["hardware"] / "fig2_traces.csv")
+    fig2 = importlib.import_module("fig2")
+    for ax in fig.axes:
+        config = ax.get_title().split("[trace config ")[1].split("]")[0]
+        mine = traces[traces["config"] == config]
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert fig2.LANE_LABELS["v_int"] in labels and "v_th" not in labels  # the threshold is no lane
+        lo, hi = lane_of(ax, fig2.LANE_LABELS["v_int"], fig2.LANE_HEIGHT["analog"])
+        beats = mine[(mine["signal"] == "v_int") & (mine["cycle"] > 0)]["value"]
+        assert beats.ne(0).any()
+        # every integrated value is printed in its lane...
+        printed = texts_in(ax, (lo, hi))
+        assert all(f"{v:g}" in printed for v in beats), (config, printed)
+        # ...and drawn: the lane's line is not flat at one level
+        in_lane = [np.asarray(line.get_ydata(), float) for line in ax.get_lines()
+                   if line.get_linestyle() == "-" and len(line.get_ydata())
+                   and lo <= np.nanmin(line.get_ydata()) and np.nanmax(line.get_ydata()) <= hi]
+        if beats.nunique() > 1:
+            assert any(np.ptp(y[~np.isnan(y)]) > 0 for y in in_lane)
+        threshold = [t.get_text() for t in ax.texts if t.get_text().startswith("V_th")]
+        assert threshold == [f"V_th = {V_TH}"]
+
+
+def test_fig2_real_trace_values_are_readable(results):
+    fig = figure_of("fig2", results)
+    fig2 = importlib.import_module("fig2")
+    for ax in fig.axes:
+        values = [t for t in ax.texts if t.get_text() and t.get_text()[0] in "-0123456789"]
+        assert values and min(t.get_fontsize() for t in values) >= 6
+        assert min(t.get_fontsize() for t in ax.get_yticklabels()) >= 6
+    assert fig2.VALUE_FONTSIZE >= 6
+
+
+def test_fig2_old_trace_without_v_int_says_so(results):
+    path = results["hardware"] / "fig2_traces.csv"
+    df = pd.read_csv(path)
+    df[~df["signal"].isin(["v_int", "v_th"])].to_csv(path, index=False)
+    fig = figure_of("fig2", results)
+    assert all("rerun `qsnn hw traces`" in ax.get_title() for ax in fig.axes)
 
 
 def test_fig3_says_switching_activity_and_shows_r2(results):
@@ -253,6 +331,38 @@ def test_fig5_shows_extension_rows_and_weight_sweep(results):
     assert [list(line.get_xdata()) for line in sweep.get_lines()] == [[1, 2, 4, 8]]
 
 
+def axis_has_data(ax) -> bool:
+    bars = [p for p in ax.patches if p.get_height() > 0]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata())]
+    return ax.axison and bool(bars or lines)
+
+
+def test_fig5_has_no_empty_panel(results):
+    """N-Caltech101 has one weight width only: no empty sweep panel, a full-width allocation one."""
+    fig = figure_of("fig5", results)
+    assert all(axis_has_data(ax) for ax in fig.axes), [ax.get_title() for ax in fig.axes if not axis_has_data(ax)]
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["CIFAR100: accuracy per allocation", "CIFAR100: weight bit-width sweep",
+                      "N-Caltech101: accuracy per allocation"]
+    cifar, sweep, caltech = fig.axes
+    assert caltech.get_position().width > cifar.get_position().width + sweep.get_position().width * 0.9
+
+
+def test_fig5_dataset_without_accuracies_gets_no_panel_but_a_mention(results):
+    rows = [dict(r, top1=None) if r["paper_dataset"] == "n-caltech101" else r for r in results["rows"]]
+    write_experiments(results["experiments"], rows)
+    fig = figure_of("fig5", results)
+    assert not any(ax.get_title().startswith("N-Caltech101") for ax in fig.axes)
+    assert all(axis_has_data(ax) for ax in fig.axes)
+    assert "no trained rows yet for N-Caltech101" in " ".join(fig.get_suptitle().split())
+
+
+def test_fig5_without_any_accuracy_is_an_error(results, tmp_path, capsys):
+    write_experiments(results["experiments"], [dict(r, top1=None) for r in results["rows"]])
+    assert importlib.import_module("fig5").main(argv(results, tmp_path / "fig5.pdf")) == 2
+    assert "no fig5 row has a top-1 accuracy" in capsys.readouterr().err
+
+
 def test_fig5_without_extension_row_has_no_extension(results):
     rows = [r for r in results["rows"] if r["source"] != "extension"]
     write_experiments(results["experiments"], rows)
@@ -274,6 +384,54 @@ def test_fig6_plots_the_recorded_firing_rates(results):
     assert lines["W/S/T = 1/4/4 (BB 16)"] == [round(0.5 / (k + 4), 4) for k in range(4)]
     cifar = next(ax for ax in fig.axes if ax.get_title() == "CIFAR100")
     assert len(cifar.get_lines()) == 2  # W=1 runs only: 1/1/1 and 1/4/1
+
+
+def drawn(fig):
+    common.freeze_layout(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def overlapping(texts, renderer) -> list[tuple[str, str]]:
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_text()]
+    boxes.sort(key=lambda b: b[1].x0)
+    return [(a, b) for (a, box_a), (b, box_b) in itertools.pairwise(boxes) if box_a.x1 > box_b.x0 + 0.5]
+
+
+def test_fig6_stays_readable_with_37_layers(results):
+    """Full-scale Spikformer-4-384: 37 spiking layers per run (the paper profile, the rehearsal)."""
+    write_metrics(results["runs"], results["rows"], layers=spikformer_4_384_layers())
+    fig = figure_of("fig6", results)
+    renderer = drawn(fig)
+    panels = [ax for ax in fig.axes if ax.get_title() in ("CIFAR100", "DVS-Gesture")]
+    assert len(panels) == 2
+    for ax in panels:
+        labels = ax.get_xticklabels()
+        assert len(labels) == 37
+        assert min(t.get_fontsize() for t in labels) >= 6
+        assert overlapping(labels, renderer) == []
+        # blocks named once above the panel, each layer below without its block prefix
+        groups = [t.get_text() for child in ax.child_axes for t in child.get_xticklabels()]
+        assert groups == ["patch_embed", "blocks.0", "blocks.1", "blocks.2", "blocks.3"]
+        assert "attn.attn_map_lif" in [t.get_text() for t in labels]
+        # the legend sits beside the data, not over it
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert legend.x0 >= ax.get_window_extent(renderer).x1
+        # the lines still carry each layer's recorded rate
+        assert len(ax.get_lines()[0].get_xdata()) == 37
+    bottom, top = panels  # stacked, not side by side: each panel gets the full width
+    assert bottom.get_position().x0 == pytest.approx(top.get_position().x0)
+
+
+def test_fig6_width_grows_with_the_number_of_layers(results):
+    small = figure_of("fig6", results).get_figwidth()
+    many = [f"blocks.{b}.l{k}" for b in range(8) for k in range(9)]  # 72 layers
+    write_metrics(results["runs"], results["rows"], layers=many)
+    fig = figure_of("fig6", results)
+    assert fig.get_figwidth() > small
+    renderer = drawn(fig)
+    for ax in (ax for ax in fig.axes if ax.get_title()):
+        assert overlapping(ax.get_xticklabels(), renderer) == []
 
 
 # --------------------------------------------------------------------------- bad input

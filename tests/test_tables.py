@@ -280,3 +280,24 @@ def test_paper_compiles_where_tex_exists(tmp_path, experiments, hardware):  # pr
     (tmp_path / "paper.tex").write_text(render.render_paper("quick"))
     subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=tmp_path,
                    check=True, capture_output=True, timeout=120)
+
+
+@pytest.mark.parametrize("profile", ["quick", "rehearsal"])
+def test_html_table_has_the_latex_cells_marks_and_notice(tmp_path, profile):
+    """`qsnn render table N --html`: the same cells as the LaTeX table, for Snakemake's report."""
+    csv = write_csv(tmp_path / "experiments.csv", fixture_rows(profile))
+    for n in (1, 2, 3):
+        out, page = tmp_path / f"table{n}.tex", tmp_path / f"table{n}.html"
+        assert qsnn_main(["render", "table", str(n), "--experiments", str(csv), "--profile", profile,
+                          "--out", str(out), "--html", str(page)]) == 0
+        html = page.read_text()
+        assert "<table" in html and f"Table {n}." in html
+        if profile == "rehearsal":
+            assert "rehearsal: fake data, not results" in html
+    html = (tmp_path / "table1.html").read_text()
+    assert "52.50" in html and "61.48<sup>\u2020</sup>" in html and "S-ACE (G)" in html
+    if profile == "quick":
+        assert "52.50<sup>*</sup>" in html
+    table3 = (tmp_path / "table3.html").read_text()
+    assert re.search(r"\([+-]\d+\.\d\d\)", table3)  # Table 3's deltas against the first quantized row
+    assert "<th>method</th>" not in table3  # columns the table does not print are left out

@@ -7,6 +7,8 @@ import argparse
 import importlib
 import sys
 
+from qsnn import __version__
+
 # One module per subcommand group; each owns its own flags.
 SUBCOMMAND_MODULES = [
     "qsnn.cli.archs",
@@ -34,6 +36,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="qsnn", description="W/S/T quantized SNNs and Bit-Budget costs")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the qsnn version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -67,7 +67,9 @@ def register(subparsers) -> None:
     act.add_argument("--layer", help="layer name (default: the first spiking conv/linear layer)")
     act.add_argument("--max-rows", type=int, default=128, help="(image, position) rows per configuration")
     act.add_argument("--data-root", type=Path, default=Path("data"), help=DATA_ROOT_HELP)
-    act.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD)
+    act.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD,
+                     help="Verilator build cache (default results/hardware/build): one build per W/S, reused by reruns")
+    act.add_argument("--jobs", type=int, default=1, help="configurations built and simulated at a time (default 1)")
     act.set_defaults(func=_tool_errors_reported(_data_root_hinted(run_activity)))
 
     tool = sub.add_parser("tool", help="show the Verilator in use")
@@ -156,7 +158,7 @@ def run_activity(args) -> int:
             check_wst(w, s, t)
     cfg = ActivityConfig(arch=args.arch, layer=args.layer, max_rows=args.max_rows, data_root=args.data_root)
     table = measure_activity(args.out, args.checkpoint, args.w_bits, args.st, cfg, build_dir=args.build_dir,
-                             progress=lambda wst: print(f"measured {wst}", flush=True))
+                             progress=lambda wst: print(f"measured {wst}", flush=True), jobs=args.jobs)
     print(budget_summary(table).to_string(index=False))
     print(f"wrote {args.out}")
     return 0

@@ -22,6 +22,8 @@ def register(sub) -> None:
                    help="results/hardware; Table 4 reads accelerator.csv there when experiments.csv lacks fps/latency")
     t.add_argument("--profile", choices=PROFILES, required=True, help="profile that produced the results")
     t.add_argument("--out", type=Path, required=True, help="output .tex (written atomically)")
+    t.add_argument("--html", type=Path, default=None,
+                   help="also write the table as an HTML fragment (for Snakemake's HTML report)")
     t.add_argument("--templates", type=Path, default=TEMPLATE_DIR, help=f"template folder (default {TEMPLATE_DIR})")
     t.set_defaults(func=run_table)
 
@@ -37,6 +39,11 @@ def run_table(args) -> int:
 
     tex = render_table(args.number, args.experiments, args.profile, args.hardware, args.templates)
     print(f"wrote {write_atomic(tex, args.out)}")
+    if args.html is not None:
+        from qsnn.render import render_table_html
+
+        page = render_table_html(args.number, args.experiments, args.profile, args.hardware)
+        print(f"wrote {write_atomic(page, args.html)}")
     return 0
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from qsnn import resources
+
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="workflow config, experiments.csv and the reproduction report")
@@ -32,16 +34,23 @@ def register(sub) -> None:
     s.add_argument("--costs", type=Path, help="plan_costs.csv; omit only when the selection has no table rows")
     s.add_argument("--runs", type=Path, default=Path("results/runs"))
     s.add_argument("--hardware", type=Path, default=Path("results/hardware"))
-    s.add_argument("--paper-dir", type=Path, default=Path("data/paper"))
+    s.add_argument("--paper-dir", type=Path, default=resources.paper_tables_dir(),
+                   help="folder of the transcribed paper tables table{1..5}.csv")
     s.add_argument("--select", default="all", help="all | table1..table5 | fig1..fig6")
     s.add_argument("--out", type=Path, required=True)
     s.set_defaults(func=run_summarize)
 
     r = rsub.add_parser("reproduction", help="write results/report/reproduction.md from experiments.csv")
     r.add_argument("--experiments", type=Path, required=True)
-    r.add_argument("--paper-dir", type=Path, default=Path("data/paper"))
+    r.add_argument("--paper-dir", type=Path, default=resources.paper_tables_dir(),
+                   help="folder of the transcribed paper tables table{1..5}.csv")
     r.add_argument("--out", type=Path, required=True)
     r.set_defaults(func=run_reproduction)
+
+    tm = rsub.add_parser("timing", help="per-rule time summary of Snakemake benchmark files")
+    tm.add_argument("benchmarks", type=Path, nargs="*", help="benchmark .tsv files (results/benchmarks/...)")
+    tm.add_argument("--out", type=Path, required=True, help="CSV: one row per rule (jobs, job-seconds, share)")
+    tm.set_defaults(func=run_timing)
 
 
 def _merged_yaml(paths: list[Path]) -> dict:
@@ -122,4 +131,14 @@ def run_reproduction(args) -> int:
     )
     write_text_atomic(args.out, build_report(frame, args.paper_dir))
     print(f"wrote {args.out}")
+    return 0
+
+
+def run_timing(args) -> int:
+    from qsnn.io import atomic_write_csv
+    from qsnn.report.timing import summarize
+
+    table = summarize(args.benchmarks)
+    atomic_write_csv(table, args.out)
+    print(f"wrote {args.out}: {len(table)} rules, {table['job_seconds'].sum():.0f} job-seconds")
     return 0

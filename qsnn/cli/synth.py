@@ -9,6 +9,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from qsnn import resources
+
 RESULTS = Path("results/hardware")
 
 
@@ -41,6 +43,11 @@ def register(subparsers) -> None:
     act.add_argument("--netlist-rows", type=Path, default=RESULTS / "activity_netlist.csv",
                      help="per-run netlist rows (written by the simulation, reused with --reuse)")
     act.add_argument("--reuse", action="store_true", help="merge and fit the existing --netlist-rows, simulate nothing")
+    act.add_argument("--work-dir", type=Path, default=None,
+                     help="netlists, simulation builds and coverage files (default results/hardware/netlist_sim; "
+                          "cached: a rerun synthesizes, compiles and simulates only what changed)")
+    act.add_argument("--jobs", type=int, default=1,
+                     help="synthesize, compile and simulate in this many parallel jobs (default 1)")
     act.add_argument("--out", type=Path, default=RESULTS / "activity.csv")
     act.add_argument("--fits-out", type=Path, default=RESULTS / "activity_fits.csv")
     act.set_defaults(func=cmd_activity)
@@ -51,7 +58,7 @@ def register(subparsers) -> None:
     fits.set_defaults(func=cmd_fits)
 
     acc = sub.add_parser("accel", help="Table 4: modelled fps/latency (+ board measurements when present)")
-    acc.add_argument("--paper-table", type=Path, default=Path("data/paper/table4.csv"))
+    acc.add_argument("--paper-table", type=Path, default=resources.paper_tables_dir() / "table4.csv")
     acc.add_argument("--board-dir", type=Path, default=None, help="board CSVs (default hardware/board)")
     acc.add_argument("--include-examples", action="store_true", help="also ingest example_*.csv (tests only)")
     acc.add_argument("--rows", type=int, default=32)
@@ -62,6 +69,8 @@ def register(subparsers) -> None:
 
     val = sub.add_parser("validate", help="cycle model vs Verilator (tiles + 3-layer pipeline)")
     val.add_argument("--out", type=Path, default=RESULTS / "accel_validation.csv")
+    val.add_argument("--build-dir", type=Path, default=RESULTS / "build",
+                     help="Verilator build cache (default results/hardware/build, shared with `qsnn hw`)")
     val.set_defaults(func=cmd_validate)
 
 
@@ -125,13 +134,9 @@ def cmd_activity(args) -> int:
             raise FileNotFoundError(f"{args.netlist_rows} not found; run `qsnn synth activity` without --reuse")
         netlist = pd.read_csv(args.netlist_rows)
     else:
-        rows = []
-        for pair in [parse_wst(f"{p}/1") for p in args.ws]:
-            tiles = [na.NetlistTile(f, pair.w_bits, pair.s_bits) for f in args.families]
-            for T in args.T:
-                stim = na.trained_stimulus(pair.w_bits, pair.s_bits, T)
-                for tile in tiles:
-                    rows += na.activity_rows(tile, T, na.simulate_netlist_activity(tile, stim), stim.layer)
+        pairs = [(wst.w_bits, wst.s_bits) for wst in (parse_wst(f"{p}/1") for p in args.ws)]
+        rows = na.measure_netlist_activity(pairs, args.families, args.T, work_dir=args.work_dir or na.DEFAULT_WORK_DIR,
+                                           jobs=args.jobs)
         netlist = pd.DataFrame(rows)
         synth.write_csv_atomic(netlist, args.netlist_rows)
     activity = na.merge_activity(netlist, args.rtl_csv)
@@ -176,8 +181,9 @@ def cmd_validate(args) -> int:
     from qsnn.hardware import accel, synth
 
     shapes, cols, T, samples = accel.SECOND_PIPELINE
-    table = pd.concat([accel.validate_tiles(), accel.validate_pipeline(),
-                       accel.validate_pipeline(shapes, cols, T, samples)], ignore_index=True)
+    build = args.build_dir
+    table = pd.concat([accel.validate_tiles(build_dir=build), accel.validate_pipeline(build_dir=build),
+                       accel.validate_pipeline(shapes, cols, T, samples, build_dir=build)], ignore_index=True)
     synth.write_csv_atomic(table, args.out)
     print(table[["scope", "layer", "modelled_cycles", "simulated_cycles", "rel_error"]].to_string(index=False))
     return 0 if table["within_5pct"].all() else 1

@@ -281,7 +281,8 @@ def validate_tiles(cases=DEFAULT_TILE_CASES, w_bits: int = 4, s_bits: int = 2, s
     rows = []
     for case in cases:
         codes, spikes = _random_layer(rng, case.n_out, case.n_in, w_bits, s_bits, case.T, case.samples)
-        sim = simulate_tile(codes, spikes, w_bits, s_bits, v_th=8, rows=case.rows, cols=case.cols, build_dir=build_dir)
+        sim = simulate_tile(codes, spikes, w_bits, s_bits, v_th=8, rows=case.rows, cols=case.cols, variant="check",
+                            build_dir=build_dir)
         layer = LayerShape(case.name, "tile", case.n_in, case.n_out, case.samples, w_bits, s_bits)
         modelled = layer_cycles(layer, case.T, rtl_tile_config(case.rows, case.cols))
         rows.append(_validation_row("tile", case.name, case.T, case.samples, modelled, sim.cycles, sim.sim_seconds))
@@ -328,7 +329,7 @@ def validate_pipeline(shapes=DEFAULT_PIPELINE, cols=DEFAULT_PIPELINE_COLS, T: in
     rng = np.random.default_rng(seed)
     codes = [_random_layer(rng, o, i, w_bits, s_bits, T, samples)[0] for o, i in shapes]
     _, spikes = _random_layer(rng, shapes[0][0], shapes[0][1], w_bits, s_bits, T, samples)
-    sim = simulate_pipeline(codes, spikes, w_bits, s_bits, v_th=8, cols=tuple(cols), build_dir=build_dir)
+    sim = simulate_pipeline(codes, spikes, w_bits, s_bits, v_th=8, cols=tuple(cols), variant="check", build_dir=build_dir)
     label = " -> ".join(str(i) for _, i in shapes) + f" -> {shapes[-1][0]}, cols {tuple(cols)}"
     rows = [_validation_row("pipeline", f"3-layer pipeline {label} (total)", T, samples,
                             pipeline_cycles(shapes, cols, T, samples), sim.cycles, sim.sim_seconds)]

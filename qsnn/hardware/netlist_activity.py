@@ -102,13 +102,22 @@ def netlist_script(tile: NetlistTile) -> str:
     ])
 
 
-def _key(tile: NetlistTile, script: str) -> str:
+def _netlist_key(script: str) -> str:
+    """Everything the synthesized netlist depends on: script, RTL code, tool versions."""
     h = hashlib.sha256(script.encode())
     h.update(synth.rtl_digest([synth.DEFAULT_RTL_DIR / name for name in TILE_FILES]).encode())
+    h.update(synth.tool_versions().encode())
+    return h.hexdigest()[:16]
+
+
+def _sim_key(netlist_key: str, models: dict[str, str], config: str, verilator_root: str) -> str:
+    """Everything the simulation build depends on beyond the netlist."""
+    h = hashlib.sha256(netlist_key.encode())
     for name in ("tb_tile.cpp", "tb_common.h"):
         h.update((TB_DIR / name).read_bytes())
-    h.update((synth.yosys_share_dir() / CELL_MODELS[tile.family]).read_bytes())
-    h.update(repr((synth.tool_versions(), MAKE_VARS)).encode())
+    for name, text in sorted(models.items()):
+        h.update(name.encode() + text.encode())
+    h.update(repr((config, VERILATOR_FLAGS, MAKE_VARS, verilator_root)).encode())
     return h.hexdigest()[:16]
 
 
@@ -123,37 +132,144 @@ def output_pins(netlist_json: Path) -> dict[str, set[str]]:
     return pins
 
 
+# ----------------------------------------------------------------- cell models and coverage scope
+_PORT_KEYWORD = re.compile(r"\b(input|output|inout)\b")
+_INCLUDE = re.compile(r'^\s*`include\s+"([^"]+)"', re.M)
+
+
+def split_port_declarations(text: str) -> str:
+    """Put every port declaration of a line that declares an output on a line of its own.
+
+    yosys's cell models declare ports ANSI-style on one line (``module LUT2(output O, input I0, I1);``).
+    Verilator switches coverage on and off per source line, so the output ports need lines of
+    their own to be covered without the inputs. Only line breaks are inserted (before the
+    ``input`` / ``output`` / ``inout`` keywords of a line's first statement, never in a comment, a
+    string or a compiler directive), which changes no Verilog semantics.
+    """
+    out = []
+    for line in text.splitlines():
+        code, sep, comment = line.partition("//")
+        head, semi, tail = code.partition(";")  # a header's ports end at its first ';'
+        keywords = _PORT_KEYWORD.findall(head)
+        if line.lstrip().startswith("`") or '"' in head or "output" not in keywords or len(keywords) < 2:
+            out.append(line)
+            continue
+        parts = _PORT_KEYWORD.split(head)  # [before, kw, rest, kw, rest, ...]
+        pieces = [parts[0]] + [parts[i] + parts[i + 1] for i in range(1, len(parts), 2)]
+        pieces = [piece for piece in pieces if piece.strip()]
+        pieces[-1] += semi + tail + sep + comment
+        out.extend(pieces)
+    return "\n".join(out) + "\n"
+
+
+def cell_models(family: str) -> dict[str, str]:
+    """yosys's simulation models of ``family`` (cells_sim.v and the files it includes), ports split."""
+    share = synth.yosys_share_dir() / CELL_MODELS[family]
+    todo, models = [share.name], {}
+    while todo:
+        name = todo.pop()
+        if name in models:
+            continue
+        text = (share.parent / name).read_text()
+        models[name] = split_port_declarations(text)
+        todo += _INCLUDE.findall(text)
+    return models
+
+
+def coverage_config(models: dict[str, str]) -> str:
+    """A Verilator configuration file: toggle coverage on the cell models' output ports only.
+
+    The activity counts toggles on cell *output pins* (:func:`parse_toggle_coverage`); covering
+    every net of the netlist and every internal signal of the cell models as well made two
+    thirds of the generated C++ (and of its compile and simulation time) without changing a
+    counted toggle: each coverage point counts its own signal's changes.
+    """
+    lines = ["`verilator_config", 'coverage_off -file "*netlist.v"']
+    for name, text in sorted(models.items()):
+        lines.append(f'coverage_off -file "*cells/{name}"')
+        for number, line in enumerate(text.splitlines(), start=1):
+            if re.search(r"\boutput\b", line.partition("//")[0]) and not line.lstrip().startswith("`"):
+                lines.append(f'coverage_on -file "*cells/{name}" -lines {number}')
+    return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------- synthesis + simulation build
+VERILATOR_FLAGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing", "--x-assign", "fast", "--x-initial", "fast",
+                   "--coverage-toggle", "--coverage-max-width", "4096")
+
+
+def synthesize_netlist(tile: NetlistTile, work_dir: Path = DEFAULT_WORK_DIR) -> Path:
+    """yosys: the tile's netlist (``netlist.v``, ``netlist.json``, ``stat.json``), cached.
+
+    Kept apart from the simulation build (``work_dir/netlists/<slug>-<key>``): a change of the
+    testbench, of Verilator or of the coverage scope rebuilds the simulation, not the netlist.
+    """
+    script = netlist_script(tile)
+    target = Path(work_dir) / "netlists" / f"{tile.slug}-{_netlist_key(script)}"
+    if (target / "netlist.json").exists():
+        return target
+    work = Path(tempfile.mkdtemp(prefix=f".{tile.slug}-", dir=_mkdir(target.parent)))
+    synth.stage_sources([synth.DEFAULT_RTL_DIR / n for n in TILE_FILES], work)
+    (work / "netlist.ys").write_text(script)
+    try:
+        synth.run_tool([*synth.yosys_cmd(), "-q", "-l", "yosys.log", "-s", "netlist.ys"], work, "yosys.stdout.log")
+        if not (work / "netlist.json").exists():
+            raise synth.SynthesisError("yosys wrote no netlist.json", work / "yosys.log")
+    except synth.SynthesisError as err:
+        failed = target.parent / f"{target.name}.failed"
+        shutil.rmtree(failed, ignore_errors=True)
+        os.replace(work, failed)  # keep the logs, never under the cache name
+        raise synth.SynthesisError(f"netlist synthesis for {tile.slug} failed", failed / err.log_path.name) from None
+    _publish(work, target)
+    return target
+
+
 def build_netlist_sim(tile: NetlistTile, work_dir: Path = DEFAULT_WORK_DIR) -> Path:
-    """Synthesize + Verilate the netlist (cached by a hash of everything that matters)."""
+    """Synthesize + Verilate the netlist (each stage cached by a hash of everything it depends on)."""
+    from qsnn.hardware.sim import _reuse_runtime, _save_runtime
     from qsnn.hardware.verilator import check_build_tools, find_verilator, run_logged
 
-    script = netlist_script(tile)
-    target = Path(work_dir) / f"{tile.slug}-{_key(tile, script)}"
+    netlist = synthesize_netlist(tile, work_dir)
+    models = cell_models(tile.family)
+    config = coverage_config(models)
+    verilator = find_verilator()
+    target = Path(work_dir) / f"{tile.slug}-{_sim_key(netlist.name, models, config, str(verilator.root))}"
     if (target / "tb").exists():
         return target
     check_build_tools()
     work = Path(tempfile.mkdtemp(prefix=f".{tile.slug}-", dir=_mkdir(work_dir)))
-    synth.stage_sources([synth.DEFAULT_RTL_DIR / n for n in TILE_FILES], work)
-    (work / "netlist.ys").write_text(script)
-    synth.run_tool([*synth.yosys_cmd(), "-q", "-l", "yosys.log", "-s", "netlist.ys"], work, "yosys.stdout.log")
-    models = synth.yosys_share_dir() / CELL_MODELS[tile.family]
-    shutil.copyfile(models, work / "cells_sim.v")
-    verilator = find_verilator()
+    for name in ("netlist.v", "netlist.json", "stat.json"):
+        shutil.copyfile(netlist / name, work / name)
+    _mkdir(work / "cells")
+    for name, text in models.items():
+        (work / "cells" / name).write_text(text)
+    (work / "coverage.vlt").write_text(config)
     defines = " ".join(f"-D{k}={v}" for k, v in tile.params.items())
     cmd = [str(verilator.executable), "--cc", "--exe", "--top-module", "qsnn_layer_tile", "--prefix", "Vtop",
-           "--Mdir", "obj", "-o", "../tb", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing",
-           "--x-assign", "fast", "--x-initial", "fast", "--coverage-toggle", "--coverage-max-width", "4096",
-           "-CFLAGS", f"-O0 -I{TB_DIR} {defines}", f"-I{models.parent}", "netlist.v", "cells_sim.v", str(TB_DIR / "tb_tile.cpp")]
+           "--Mdir", "obj", "-o", "../tb", *VERILATOR_FLAGS, "-CFLAGS", f"-O0 -I{TB_DIR} {defines}", "-Icells",
+           "coverage.vlt", "netlist.v", f"cells/{CELL_MODELS[tile.family].split('/')[-1]}", str(TB_DIR / "tb_tile.cpp")]
+    # Verilator's runtime objects depend on neither the netlist nor the family: compiled once.
+    runtime = Path(work_dir) / f"runtime-{hashlib.sha256(repr((str(verilator.root), MAKE_VARS)).encode()).hexdigest()[:8]}"
     try:
         run_logged(cmd, work / "verilate.log", cwd=work, env=verilator.env(), what="Verilator of the netlist")
+        _reuse_runtime(runtime, work / "obj")
         run_logged(["make", "-C", "obj", "-f", "Vtop.mk", "-j", "2", *MAKE_VARS], work / "make.log", cwd=work,
                    env=verilator.env(), what="C++ build of the netlist")
     except Exception as err:
         log = getattr(err, "log", None) or getattr(err, "log_path", None)
         raise synth.SynthesisError(f"netlist simulation build for {tile.slug} failed", log or work) from None
+    _save_runtime(runtime, work / "obj")
     shutil.rmtree(work / "obj", ignore_errors=True)
-    os.replace(work, target)
+    _publish(work, target)
     return target
+
+
+def _publish(work: Path, target: Path) -> None:
+    """Move a finished build into place (another process may have finished the same one first)."""
+    try:
+        os.replace(work, target)
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _mkdir(path: Path) -> Path:
@@ -233,27 +349,81 @@ def trained_stimulus(w_bits: int, s_bits: int, T: int, rows: int = 32, steps: in
 
 
 def simulate_netlist_activity(tile: NetlistTile, stim: Stimulus, work_dir: Path = DEFAULT_WORK_DIR) -> dict:
-    """Run the netlist on ``stim``; check it bit-exact; return toggles per primitive class."""
+    """Run the netlist on ``stim``; check it bit-exact; return toggles per primitive class.
+
+    The result is kept beside the coverage file with a hash of the stimulus: the same
+    stimulus on the same build (a rerun) returns it without simulating again.
+    """
     from qsnn.hardware.reference import reference_layer
     from qsnn.hardware.sim import Build, run_testbench
 
     directory = build_netlist_sim(tile, work_dir)
     T, N, n_in = stim.spikes.shape
     n_out = stim.codes.shape[0]
+    stimulus = tile_stimulus(stim.codes, stim.spikes, tile, stim.v_th)
+    digest = hashlib.sha256(np.ascontiguousarray(stimulus, dtype="<i8").tobytes()).hexdigest()[:16]
     cov = _mkdir(directory / "coverage") / f"T{T}-N{N}-{stim.layer}.dat"  # kept: re-parse without re-simulating
-    out, stats = run_testbench(Build("qsnn_layer_tile", "coverage", (), directory),
-                               tile_stimulus(stim.codes, stim.spikes, tile, stim.v_th), coverage=cov)
+    meta_path = cov.with_suffix(".json")
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("stimulus_sha256") == digest and "toggles" in meta:
+            return {"toggles": meta["toggles"], "sops": meta["sops"], "cycles": meta["cycles"]}
+    out, stats = run_testbench(Build("qsnn_layer_tile", "coverage", (), directory), stimulus, coverage=cov)
     toggles = parse_toggle_coverage(cov, output_pins(directory / "netlist.json"), tile.family)
-    meta = {"T": T, "samples": N, "fan_in": n_in, "outputs": n_out, "sops": int(N * n_in * n_out),
-            "cycles": int(stats["cycles"]), "layer": stim.layer}
-    synth.write_json_atomic(cov.with_suffix(".json"), meta)
     passes = math.ceil(n_out / tile.rows)
     levels = out.reshape(passes, N, T, tile.rows).transpose(2, 1, 0, 3).reshape(T, N, -1)[:, :, :n_out]
     expected, _, _ = reference_layer(stim.codes, stim.spikes, stim.v_th, tile.s_bits)
     if not np.array_equal(levels, expected):
         raise ValueError(f"netlist of {tile.slug} is not bit-exact with reference_layer "
                          f"({int((levels != expected).sum())} mismatches); see {directory}")
-    return {"toggles": toggles, "sops": int(N * n_in * n_out), "cycles": int(stats["cycles"])}
+    meta = {"T": T, "samples": N, "fan_in": n_in, "outputs": n_out, "sops": int(N * n_in * n_out),
+            "cycles": int(stats["cycles"]), "layer": stim.layer, "stimulus_sha256": digest, "toggles": toggles}
+    synth.write_json_atomic(meta_path, meta)  # written once the outputs are checked
+    return {"toggles": toggles, "sops": meta["sops"], "cycles": meta["cycles"]}
+
+
+def measure_netlist_activity(ws: list[tuple[int, int]], families: list[str], Ts: list[int],
+                             work_dir: Path = DEFAULT_WORK_DIR, jobs: int = 1) -> list[dict]:
+    """Activity rows of every (W, S) x T x family (the rows of ``activity_netlist.csv``).
+
+    ``jobs`` > 1: the netlists are synthesized and compiled in that many threads (each waits
+    on a tool) while the stimuli are trained, and the simulations run there too; the rows
+    come out in the same order and with the same values as with one job.
+    """
+    tiles = {(f, w, s): NetlistTile(f, w, s) for w, s in ws for f in families}
+    if jobs <= 1:
+        rows = []
+        for w, s in ws:
+            for T in Ts:
+                stim = trained_stimulus(w, s, T)
+                for f in families:
+                    tile = tiles[(f, w, s)]
+                    rows += activity_rows(tile, T, simulate_netlist_activity(tile, stim, work_dir), stim.layer)
+        return rows
+    from concurrent.futures import ThreadPoolExecutor
+
+    synth.warm_up_tools()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        # Every build is queued before any simulation, so a simulation that waits for its build
+        # never holds a worker that a queued build needs. Largest netlists first.
+        order = sorted(tiles.values(), key=lambda t: (t.w_bits * t.s_bits, t.family == "xcup"), reverse=True)
+        builds = {t: pool.submit(build_netlist_sim, t, work_dir) for t in order}
+        runs = []
+        for w, s in ws:
+            for T in Ts:
+                stim = trained_stimulus(w, s, T)
+                for f in families:
+                    tile = tiles[(f, w, s)]
+                    runs.append((tile, T, stim.layer, pool.submit(_simulate_after, builds[tile], tile, stim, work_dir)))
+        rows = []
+        for tile, T, layer, run in runs:
+            rows += activity_rows(tile, T, run.result(), layer)
+    return rows
+
+
+def _simulate_after(build, tile: NetlistTile, stim: Stimulus, work_dir: Path) -> dict:
+    build.result()  # raises the build's error, if any
+    return simulate_netlist_activity(tile, stim, work_dir)
 
 
 def rows_from_saved_coverage(tile: NetlistTile, directory: Path) -> list[dict]:

@@ -196,6 +196,11 @@ def measure_one(wst: WST, cfg: ActivityConfig, checkpoint: Path | None, cache: d
     """Toggle counts per primitive of one W/S/T on the real layer."""
     check_wst(wst.w_bits, wst.s_bits, wst.T)
     layer, provenance = layer_for(wst, cfg, checkpoint, cache)
+    return measure_layer(wst, layer, provenance, cfg, build_dir)
+
+
+def measure_layer(wst: WST, layer: RealLayer, provenance: str, cfg: ActivityConfig, build_dir: Path | None) -> pd.DataFrame:
+    """Toggle counts per primitive of ``layer`` (the real layer at ``wst``) on the RTL tile."""
     fan_out, fan_in = layer.codes.shape
     # The accumulator is sized for the worst case of the layer (data-independent), like a real design.
     acc_w = max(layer.w_bits + layer.s_bits + 3,
@@ -234,17 +239,36 @@ def measure_activity(
     cfg: ActivityConfig = ActivityConfig(),
     build_dir: Path | None = None,
     progress=None,
+    jobs: int = 1,
 ) -> pd.DataFrame:
-    """Measure every W x (S, T) and write ``out`` (CSV, atomically, only when all succeeded)."""
+    """Measure every W x (S, T) and write ``out`` (CSV, atomically, only when all succeeded).
+
+    ``jobs`` > 1 builds and simulates that many configurations at a time (same table).
+    """
     configs = [WST(w, s, t) for w in w_bits for s, t in s_t]
     for wst in configs:  # every bad value is rejected before any tool runs
         check_wst(wst.w_bits, wst.s_bits, wst.T)
     cache: dict = {}
     frames = []
-    for wst in configs:
-        frames.append(measure_one(wst, cfg, checkpoint, cache, build_dir))
-        if progress:
-            progress(wst)
+    if jobs <= 1:
+        for wst in configs:
+            frames.append(measure_one(wst, cfg, checkpoint, cache, build_dir))
+            if progress:
+                progress(wst)
+    else:
+        # The layers are prepared here (torch, one thread) while the pool's threads wait on
+        # Verilator builds and simulations; the frames keep the order of ``configs``.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = []
+            for wst in configs:
+                layer, provenance = layer_for(wst, cfg, checkpoint, cache)
+                futures.append(pool.submit(measure_layer, wst, layer, provenance, cfg, build_dir))
+            for wst, future in zip(configs, futures):
+                frames.append(future.result())
+                if progress:
+                    progress(wst)
     table = pd.concat(frames, ignore_index=True)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -261,4 +285,4 @@ def budget_summary(table: pd.DataFrame) -> pd.DataFrame:
     return total[["w_bits", "s_bits", "T", "bit_budget", "toggles_per_sop"]].sort_values(["w_bits", "bit_budget", "T"]).reset_index(drop=True)
 
 
-__all__ = ["ActivityConfig", "measure_activity", "measure_one", "parse_toggle_coverage", "group_toggles", "budget_summary"]
+__all__ = ["ActivityConfig", "measure_activity", "measure_one", "measure_layer", "parse_toggle_coverage", "group_toggles", "budget_summary"]

@@ -12,8 +12,11 @@ testbench sources, Verilator version) under ``build_dir`` (default
 ``results/hardware/build``), named ``{top}-{variant}-{hash}``. A build is made
 in a temporary directory and renamed into place, so concurrent users of the
 same cache never see half a build. Variants: ``fast`` (throughput, no
-instrumentation), ``trace`` (VCD support, off unless a VCD path is given),
-``coverage`` (Verilator toggle coverage, for :mod:`qsnn.hardware.rtl_activity`).
+instrumentation, C++ -O2), ``check`` (the same model at C++ -O0: builds 2-3x faster,
+for short runs such as the cycle-count validation), ``trace`` (VCD support, off unless
+a VCD path is given), ``coverage`` (Verilator toggle coverage, for
+:mod:`qsnn.hardware.rtl_activity`). The C++ optimisation level changes how fast a
+model runs, never what it computes.
 
 Public API (the accelerator model's validation calls the last two):
 
@@ -66,7 +69,7 @@ W_SUPPORTED = (1, 16)
 S_SUPPORTED = (1, 8)
 T_SUPPORTED = (1, 4096)
 ACC_W_MAX = 64
-VARIANTS = ("fast", "trace", "coverage")
+VARIANTS = ("fast", "check", "trace", "coverage")
 RTL_FILES = ("qsnn_neuron.v", "qsnn_pe_array.v", "qsnn_layer_tile.v", "qsnn_link.v", "qsnn_pipeline.v")
 TESTBENCH = {"qsnn_neuron": "tb_neuron.cpp", "qsnn_layer_tile": "tb_tile.cpp", "qsnn_pipeline": "tb_pipeline.cpp"}
 
@@ -175,9 +178,9 @@ def _source_digest(top: str, variant: str, params: dict[str, int], version: str)
 
 _BUILD_FLAGS = ("--x-assign", "fast", "--x-initial", "fast", "-O3", "-Wno-fatal")
 # C++ optimisation per variant. "fast" is the throughput build (benchmarks/bench_sim.py);
-# "trace" and "coverage" simulate a few thousand cycles, so their build dominates and -O0
-# compiles 2.5x faster than -O2 (the outputs and toggle counts do not depend on it).
-_OPT = {"fast": "-O2", "trace": "-O0", "coverage": "-O0"}
+# "check", "trace" and "coverage" simulate a few thousand cycles, so their build dominates and
+# -O0 compiles 2.5x faster than -O2 (the outputs and toggle counts do not depend on it).
+_OPT = {"fast": "-O2", "check": "-O0", "trace": "-O0", "coverage": "-O0"}
 # VM_PARALLEL_BUILDS=0: the model is compiled as one file (Vtop__ALL.cpp), without the two
 # precompiled headers a split build makes first (most of a small model's build). The wheel's
 # verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks split builds if one is ever made:

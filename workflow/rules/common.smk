@@ -141,6 +141,25 @@ HARDWARE_OUTPUTS = {
 }
 
 
+# The benchmark file each hardware output's rules write (`benchmark:` in hardware.smk).
+HARDWARE_BENCHMARKS = {
+    "synthesis": ["synth_sweep"],
+    "activity": ["synth_sweep", "hw_activity_rtl", "synth_activity"],
+    "activity_rtl": ["hw_activity_rtl"],
+    "accelerator": [],
+    "validation": ["synth_validate"],
+    "traces": ["hw_traces"],
+}
+
+
+def timing_inputs(wildcards):
+    """Benchmark files of every planned training run and of the selected hardware rules."""
+    hardware = sorted({rule for name in OUTPUTS["hardware"] for rule in HARDWARE_BENCHMARKS[name]})
+    return [f"results/benchmarks/train/{run_id}.tsv" for run_id in PLAN.run_ids()] + [
+        f"results/benchmarks/{rule}.tsv" for rule in hardware
+    ]
+
+
 def default_targets():
     """What a plain `snakemake` builds: every output, or the config's `outputs:` selection."""
     tables = OUTPUTS["tables"]
@@ -153,6 +172,7 @@ def default_targets():
             "results/summary/experiments.csv",
             "results/costs/paper_costs.csv",
             "results/report/reproduction.md",
+            "results/report/timing.csv",
             "results/paper.tex",
         ]
     # Every planned run is trained: `tables:` says what to train, `outputs:` what to render.

@@ -7,11 +7,18 @@
 
 rule hw_traces:
     output:
-        "results/hardware/fig2_traces.csv",
+        report(
+            "results/hardware/fig2_traces.csv",
+            caption="../report/hardware.rst",
+            category="Hardware",
+            labels={"file": "fig2_traces.csv (simulated)"},
+        ),
     conda:
         CONDA_ENV
     log:
         "results/logs/hardware/traces.log",
+    benchmark:
+        "results/benchmarks/hw_traces.tsv"
     shell:
         "qsnn hw traces --out-dir results/hardware > {log} 2>&1"
 
@@ -21,11 +28,18 @@ rule hw_activity_rtl:
     input:
         activity_checkpoint,
     output:
-        "results/hardware/activity_rtl.csv",
+        report(
+            "results/hardware/activity_rtl.csv",
+            caption="../report/hardware.rst",
+            category="Hardware",
+            labels={"file": "activity_rtl.csv (simulated)"},
+        ),
     conda:
         CONDA_ENV
     log:
         "results/logs/hardware/activity_rtl.log",
+    benchmark:
+        "results/benchmarks/hw_activity_rtl.tsv"
     params:
         checkpoint=lambda wildcards, input: str(Path(input[0]).parent / "checkpoint.pt"),
         args=activity_args,
@@ -36,15 +50,20 @@ rule hw_activity_rtl:
 rule synth_sweep:
     priority: 10
     output:
-        "results/hardware/synthesis.csv",
-    # Declared here as well as in the profile: Snakemake only finds a workflow profile at
-    # profiles/default next to the root Snakefile, so a plain `snakemake --cores all` would
-    # otherwise run the sweep on one core.
+        report(
+            "results/hardware/synthesis.csv",
+            caption="../report/hardware.rst",
+            category="Hardware",
+            labels={"file": "synthesis.csv (synthesized)"},
+        ),
+    # Also set in workflow/profiles/*: a run with --workflow-profile none still gets two threads.
     threads: 2
     conda:
         CONDA_ENV
     log:
         "results/logs/hardware/synthesis.log",
+    benchmark:
+        "results/benchmarks/synth_sweep.tsv"
     shell:
         "qsnn synth sweep --jobs {threads} --out {output} > {log} 2>&1"
 
@@ -55,13 +74,25 @@ rule synth_activity:
         rtl="results/hardware/activity_rtl.csv",
         synthesis="results/hardware/synthesis.csv",  # reuses the sweep's cached netlists
     output:
-        activity="results/hardware/activity.csv",
-        fits="results/hardware/activity_fits.csv",
+        activity=report(
+            "results/hardware/activity.csv",
+            caption="../report/hardware.rst",
+            category="Hardware",
+            labels={"file": "activity.csv (simulated)"},
+        ),
+        fits=report(
+            "results/hardware/activity_fits.csv",
+            caption="../report/hardware.rst",
+            category="Hardware",
+            labels={"file": "activity_fits.csv (fits of simulated activity)"},
+        ),
         netlist="results/hardware/activity_netlist.csv",
     conda:
         CONDA_ENV
     log:
         "results/logs/hardware/activity.log",
+    benchmark:
+        "results/benchmarks/synth_activity.tsv"
     shell:
         "qsnn synth activity --rtl-csv {input.rtl} --netlist-rows {output.netlist} --out {output.activity}"
         " --fits-out {output.fits} > {log} 2>&1"
@@ -71,7 +102,12 @@ rule synth_accelerator:
     input:
         paper_table=f"{PAPER_DIR}/table4.csv",
     output:
-        "results/hardware/accelerator.csv",
+        report(
+            "results/hardware/accelerator.csv",
+            caption="../report/hardware.rst",
+            category="Hardware",
+            labels={"file": "accelerator.csv (modelled or measured)"},
+        ),
     conda:
         CONDA_ENV
     log:
@@ -84,10 +120,17 @@ rule synth_accelerator:
 
 rule synth_validate:
     output:
-        "results/hardware/accel_validation.csv",
+        report(
+            "results/hardware/accel_validation.csv",
+            caption="../report/hardware.rst",
+            category="Hardware",
+            labels={"file": "accel_validation.csv (modelled vs simulated)"},
+        ),
     conda:
         CONDA_ENV
     log:
         "results/logs/hardware/accel_validation.log",
+    benchmark:
+        "results/benchmarks/synth_validate.tsv"
     shell:
         "qsnn synth validate --out {output} > {log} 2>&1"

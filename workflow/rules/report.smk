@@ -19,3 +19,16 @@ rule reproduction_report:
     shell:
         "qsnn report reproduction --experiments {input.experiments} --paper-dir {params.paper_dir}"
         " --out {output} > {log} 2>&1"
+
+
+rule timing:
+    input:
+        timing_inputs,
+    output:
+        report("results/report/timing.csv", caption="../report/timing.rst", category="Summary"),
+    log:
+        "results/logs/report/timing.log",
+    conda:
+        CONDA_ENV
+    shell:
+        "qsnn report timing {input} --out {output} > {log} 2>&1"

@@ -9,8 +9,10 @@ rule table:
         # Table 4's fps and latency come from the accelerator model (or board measurements).
         hardware=lambda wildcards: ["results/hardware/accelerator.csv"] if wildcards.n == "4" else [],
     output:
-        report(
-            "results/tables/table{n}.tex",
+        tex="results/tables/table{n}.tex",
+        # The same cells as HTML, for Snakemake's report (`snakemake --report results/report.html`).
+        html=report(
+            "results/tables/table{n}.html",
             caption="../report/tables.rst",
             category="Tables",
             labels={"table": "Table {n}"},
@@ -23,14 +25,16 @@ rule table:
         "results/logs/tables/table{n}.log",
     params:
         profile=PROFILE,
-        templates=f"{WORKFLOW_DIR}/tables",  # the templates the DAG tracks, not another install's copy
+        # The templates the DAG tracks (next to the Snakefile), not another install's copy.
+        templates=lambda wildcards, input: Path(input.template).parent,
     shell:
         "qsnn render table {wildcards.n} --templates {params.templates} --experiments {input.experiments}"
-        " --hardware results/hardware --profile {params.profile} --out {output} > {log} 2>&1"
+        " --hardware results/hardware --profile {params.profile} --out {output.tex} --html {output.html} > {log} 2>&1"
 
 
 rule paper_tex:
     input:
+        template=f"{WORKFLOW_DIR}/tables/paper.tex.j2",
         tables=expand("results/tables/table{n}.tex", n=TABLES),
         figures=expand("results/figures/fig{n}.pdf", n=FIGURES),
     output:
@@ -41,6 +45,7 @@ rule paper_tex:
         "results/logs/tables/paper.log",
     params:
         profile=PROFILE,
-        templates=f"{WORKFLOW_DIR}/tables",  # the templates the DAG tracks, not another install's copy
+        # The templates the DAG tracks (next to the Snakefile), not another install's copy.
+        templates=lambda wildcards, input: Path(input.template).parent,
     shell:
         "qsnn render paper --templates {params.templates} --profile {params.profile} --out {output} > {log} 2>&1"

@@ -1,0 +1,44 @@
+"""Where a workflow run's time went: Snakemake's ``benchmark:`` files summed per rule.
+
+Each heavy rule writes ``results/benchmarks/<rule>.tsv`` (or ``results/benchmarks/<rule>/<job>.tsv``
+for rules with many jobs, e.g. ``train``): one row per job with its wall seconds (``s``), CPU
+seconds (``cpu_time``) and peak memory (``max_rss``, MB). The summary has one row per rule:
+jobs, job-seconds, the longest job, CPU-seconds, peak memory and the rule's share of all
+job-seconds. Job-seconds add up parallel jobs, so they exceed the wall time of a run on 2 cores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS = ("rule", "jobs", "job_seconds", "max_job_seconds", "cpu_seconds", "max_rss_mb", "share")
+
+
+def rule_of(path: Path) -> str:
+    """``results/benchmarks/train/ID.tsv`` -> ``train``; ``results/benchmarks/synth_sweep.tsv`` -> ``synth_sweep``."""
+    path = Path(path)
+    return path.parent.name if path.parent.name != "benchmarks" else path.stem
+
+
+def read_benchmark(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, sep="\t")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, FileNotFoundError) as err:
+        raise ValueError(f"{path}: not a Snakemake benchmark file ({type(err).__name__}); rerun its rule") from None
+    if "s" not in frame.columns:
+        raise ValueError(f"{path}: no 's' column; it is not a Snakemake benchmark file")
+    return frame.assign(rule=rule_of(path))
+
+
+def summarize(paths: list[Path]) -> pd.DataFrame:
+    if not paths:
+        return pd.DataFrame(columns=COLUMNS)
+    rows = pd.concat([read_benchmark(p) for p in paths], ignore_index=True)
+    for column in ("cpu_time", "max_rss"):
+        rows[column] = pd.to_numeric(rows.get(column, pd.Series(dtype=float)), errors="coerce")
+    table = rows.groupby("rule").agg(jobs=("s", "size"), job_seconds=("s", "sum"), max_job_seconds=("s", "max"),
+                                     cpu_seconds=("cpu_time", "sum"), max_rss_mb=("max_rss", "max")).reset_index()
+    table["share"] = table["job_seconds"] / table["job_seconds"].sum()
+    return table.sort_values("job_seconds", ascending=False)[list(COLUMNS)].round(3)
