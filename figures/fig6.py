@@ -7,6 +7,12 @@ Rows of experiments.csv: our trained rows with ``w_bits == 1`` on ``cifar100`` o
 the fraction of non-zero spike outputs (``rate``); one line per allocation, one panel per
 dataset. A run listed by several tables is drawn once; rows whose run is ``missing``
 are skipped, but a trained row whose metrics.json is absent is an error.
+
+Readable at full scale (37 spiking layers for Spikformer-4-384, 69 for Spikformer-8-512):
+the panels are stacked, each the full width of a figure that widens with the number of
+layers; layers are grouped by block (``blocks.3``, ``stages.1``, ...), the block named once
+above the panel and shaded every other time, each layer labelled below without its block
+prefix; the legend sits beside the panel, not over the lines.
 """
 
 from __future__ import annotations

@@ -506,12 +506,13 @@ def _check_names(cfg: ExperimentConfig) -> None:
             check_dataset(f"tables.table{spec.number}.datasets[{i}]", name)
     for key, name in cfg.quick_datasets.items():
         check_dataset(f"quick.datasets.{key}", name)
-        # A paper dataset's own stand-in must be of its kind: its runs take the stand-in's input.
+        # A stand-in must be of the kind it stands for: its runs take the stand-in's input.
         if key not in ("static", "neuromorphic"):
             check_dataset("quick.datasets", key)
-            if dataset_kind(name) != dataset_kind(key):
-                raise ConfigError(f"quick.datasets.{key}: stand-in {name!r} is {dataset_kind(name)} but {key} is "
-                                  f"{dataset_kind(key)}; pick a {dataset_kind(key)} stand-in")
+        kind = key if key in ("static", "neuromorphic") else dataset_kind(key)
+        if dataset_kind(name) != kind:
+            raise ConfigError(f"quick.datasets.{key}: stand-in {name!r} is {dataset_kind(name)} but {key} is "
+                              f"{kind}; pick a {kind} stand-in")
     for key, name in cfg.quick_archs.items():
         check_arch(f"quick.archs.{key}", name)
     for fig in cfg.figures:

@@ -150,18 +150,23 @@ def _levels_of_negated(n: torch.Tensor, v_th: float, levels: int, out: torch.Ten
     if levels == 1:
         torch.le(n, -v_th, out=out)  # m >= v_th, written as 0/1 in out's dtype
     else:
-        torch.clamp(n if v_th == 1.0 else torch.div(n, v_th), -levels, 0, out=out)
-        out.neg_().floor_()  # (-n) / v_th is exactly -(n / v_th): no rounding in the sign flip
+        # 0 - n is m, except that both zeros give +0, the zero the positive form computes (a -0
+        # level would change the sign of zeros downstream). Clamping before the floor is the same
+        # for integer bounds, and m < 0 then gives the bound +0 as floor-then-clamp does.
+        torch.sub(_scalar(0.0, n), n, out=out)
+        if v_th != 1.0:
+            out.div_(v_th)
+        out.clamp_(0, levels).floor_()
     return out.mul_(v_th) if v_th != 1.0 else out
 
 
 def _forward_torch(x: torch.Tensor, tau, v_th, v_reset, levels, hard) -> tuple[torch.Tensor, torch.Tensor]:
     """Spikes and the negated pre-reset membrane ``n = -m`` (what backward needs), in place."""
     T = x.shape[0]
-    n = torch.neg(x, out=torch.empty_like(x, memory_format=torch.contiguous_format))
+    n = torch.neg(x, out=torch.empty_like(x))
     if v_reset != 0.0 and T:
         n[0].sub_(float(_scalar(v_reset, x) / tau))  # m[0] = v_reset / tau + x[0], in x's dtype
-    spikes = torch.empty_like(n)
+    spikes = torch.empty_like(x)  # x's memory layout: the next layer's kernels (and so its rounding) see what they always saw
     tau_t, w = _scalar(tau, x), None  # w = -v, the negated membrane after the reset
     for t in range(T):
         if t > 0:
@@ -179,7 +184,7 @@ def _forward_torch(x: torch.Tensor, tau, v_th, v_reset, levels, hard) -> tuple[t
 
 
 def _backward_torch(n: torch.Tensor, grad_spikes: torch.Tensor, tau, v_th, levels, alpha, hard) -> torch.Tensor:
-    g = torch.empty_like(n)
+    g = torch.empty_like(grad_spikes)  # the incoming gradient's layout, for the same reason
     u = n if v_th == 1.0 else torch.div(n, v_th)  # -m / v_th
     if levels == 1:
         torch.add(u, 1.0, out=g)  # -(distance to the level 1)
@@ -197,12 +202,19 @@ def _backward_torch(n: torch.Tensor, grad_spikes: torch.Tensor, tau, v_th, level
         tau_t = _scalar(tau, n)
         for t in range(T - 1, 0, -1):
             g[t - 1].addcdiv_(g[t], tau_t)
-    elif _is_power_of_two(tau):  # g * (1/tau) is exactly g / tau: one multiply-add with a 0/1 mask
-        keep = torch.gt(n[:-1], -v_th).to(n.dtype)  # step t-1 did not fire
+        return g
+    # Where step t-1 fired the carry is a masked +0, and a product with a 0 mask would be -0 for
+    # a negative g: so first add +0 there (it turns a local -0 into the +0 that "local + masked
+    # +0" gives) and -0 elsewhere (adding -0 changes nothing), then add the product.
+    if _is_power_of_two(tau):  # g * (1/tau) is exactly g / tau: one multiply-add per step
+        mask = torch.le(n[:-1], -v_th, out=torch.empty_like(n[:-1])).sub_(1.0)  # -1 kept, +0 fired
+        g[:-1].addcmul_(mask, _scalar(0.0, n))  # -1 * 0 = -0 where kept, +0 * 0 = +0 where fired
         for t in range(T - 1, 0, -1):
-            g[t - 1].addcmul_(g[t], keep[t - 1], value=1.0 / tau)
+            g[t - 1].addcmul_(g[t], mask[t - 1], value=-1.0 / tau)
     else:  # g / tau exactly, and g / inf = 0 where step t-1 fired
-        divisor = torch.where(n[:-1] > -v_th, _scalar(tau, n), _scalar(math.inf, n))
+        fired = torch.le(n[:-1], -v_th)
+        g[:-1].add_(torch.where(fired, _scalar(0.0, n), _scalar(-0.0, n)))
+        divisor = torch.where(fired, _scalar(math.inf, n), _scalar(tau, n))
         for t in range(T - 1, 0, -1):
             g[t - 1].addcdiv_(g[t], divisor[t - 1])
     return g
@@ -226,7 +238,8 @@ def _graph_levels(n: torch.Tensor, v_th: float, levels: int) -> torch.Tensor:
     if levels == 1:
         s = torch.le(n, -v_th).to(n.dtype)
     else:
-        s = torch.floor(-torch.clamp(n if v_th == 1.0 else n / v_th, -levels, 0))
+        m = 0.0 - n  # +0 for both zeros, as in _levels_of_negated
+        s = torch.floor(torch.clamp(m if v_th == 1.0 else m / v_th, 0, levels))
     return s * v_th if v_th != 1.0 else s
 
 
@@ -249,12 +262,11 @@ def _backward_graph(n: torch.Tensor, grad_spikes: torch.Tensor, tau, v_th, level
 # numba kernels. Plain functions here, compiled on first use by :func:`_fused_kernels` (importing
 # numba costs ~0.3 s, which runs that never meet a large CPU tensor need not pay). Constants arrive
 # in the tensor's dtype: a Python float inside the loop would promote float32 arithmetic to float64.
-def _fused_forward_py(x, s, tau, v_th, v_reset, levels, hard):  # pragma: no cover - runs compiled
-    T, N = x.shape
+def _fused_forward_py(x, s, begin, end, tau, v_th, v_reset, levels, hard):  # pragma: no cover - runs compiled
+    T = x.shape[0]
     zero = s.dtype.type(0)
-    for c in prange(0, (N + _FUSED_CHUNK - 1) // _FUSED_CHUNK):
-        lo = c * _FUSED_CHUNK
-        n = min(N, lo + _FUSED_CHUNK) - lo
+    for lo in range(begin, end, _FUSED_CHUNK):
+        n = min(end, lo + _FUSED_CHUNK) - lo
         v = np.full(n, v_reset, dtype=x.dtype)
         for t in range(T):
             xr = x[t, lo:lo + n]
@@ -272,12 +284,11 @@ def _fused_forward_py(x, s, tau, v_th, v_reset, levels, hard):  # pragma: no cov
                     v[j] = m - k
 
 
-def _fused_backward_py(x, gs, gx, tau, v_th, v_reset, levels, c, half_alpha, hard):  # pragma: no cover
-    T, N = x.shape
+def _fused_backward_py(x, gs, gx, begin, end, tau, v_th, v_reset, levels, c, half_alpha, hard):  # pragma: no cover
+    T = x.shape[0]
     zero, one = x.dtype.type(0), x.dtype.type(1)
-    for ch in prange(0, (N + _FUSED_CHUNK - 1) // _FUSED_CHUNK):
-        lo = ch * _FUSED_CHUNK
-        n = min(N, lo + _FUSED_CHUNK) - lo
+    for lo in range(begin, end, _FUSED_CHUNK):
+        n = min(end, lo + _FUSED_CHUNK) - lo
         v = np.full(n, v_reset, dtype=x.dtype)
         for t in range(T):  # the forward again, keeping the pre-reset membrane in gx (scratch)
             xr = x[t, lo:lo + n]
@@ -292,7 +303,7 @@ def _fused_backward_py(x, gs, gx, tau, v_th, v_reset, levels, c, half_alpha, har
                     m = v[j] / tau + xr[j]
                     mr[j] = m
                     v[j] = m - min(max(np.floor(m / v_th), zero), levels) * v_th
-        carry = np.zeros(n, dtype=x.dtype)
+        carry = np.full(n, -zero, dtype=x.dtype)  # -0: the last step's gradient is its local term, sign kept
         for t in range(T - 1, -1, -1):
             mr = gx[t, lo:lo + n]  # membrane of step t in, its input gradient out
             gr = gs[t, lo:lo + n]
@@ -309,33 +320,64 @@ def _fused_backward_py(x, gs, gx, tau, v_th, v_reset, levels, c, half_alpha, har
 
 
 _FUSED = None
+_POOL: dict = {}  # helper threads for the fused kernels, by count; created on first multi-threaded use
 
 
 def _fused_kernels():
     """``(forward, backward)`` numba kernels, or ``None`` without numba (then the torch ops run)."""
-    global _FUSED, prange
+    global _FUSED
     if _FUSED is None:
         try:
             import numba
         except ImportError:
             _FUSED = False
             return None
-        prange = numba.prange  # the kernels' parallel loop, resolved when they compile
-        jit = numba.njit(parallel=True, cache=True, nogil=True)
-        _FUSED = (jit(_fused_forward_py), jit(_fused_backward_py), numba)
+        # Serial kernels (nogil) split over plain threads by _run_split: numba's own parallel
+        # layer (OpenMP) would spin-wait beside torch's OpenMP pool and slow every other op.
+        jit = numba.njit(cache=True, nogil=True)
+        _FUSED = (jit(_fused_forward_py), jit(_fused_backward_py))
     return _FUSED or None
 
 
-prange = range  # replaced by numba.prange before the kernels compile
+def _run_split(kernel, arrays: tuple, n: int, constants: tuple) -> None:
+    """``kernel(*arrays, begin, end, *constants)`` over columns ``[0, n)``, split over torch's thread count."""
+    parts = max(1, min(torch.get_num_threads(), n // FUSED_MIN_ELEMENTS))
+    if parts == 1:
+        kernel(*arrays, 0, n, *constants)
+        return
+    if parts - 1 not in _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL[parts - 1] = ThreadPoolExecutor(max_workers=parts - 1, thread_name_prefix="qsnn-lif")
+    bounds = [(n * i // parts // _FUSED_CHUNK) * _FUSED_CHUNK for i in range(parts)] + [n]
+    futures = [_POOL[parts - 1].submit(kernel, *arrays, bounds[i], bounds[i + 1], *constants) for i in range(1, parts)]
+    kernel(*arrays, bounds[0], bounds[1], *constants)  # this thread takes the first part
+    for future in futures:
+        future.result()
 
 
-def _numba_threads(numba) -> None:
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+def _memory_rows(t: torch.Tensor) -> np.ndarray | None:
+    """``t`` as a ``[T, N]`` NumPy view in memory order (no copy), or None unless ``t`` is dense with time outermost.
+
+    Dense permuted layouts (channels-last, transposed heads) qualify: the neuron is elementwise
+    apart from time, so any order of the other elements will do, as long as every tensor of one
+    kernel call shares it (equal strides).
+    """
+    t = t.detach()
+    order = [0] + sorted(range(1, t.dim()), key=lambda d: -t.stride(d))
+    flat = t.permute(order)
+    return flat.reshape(t.shape[0], -1).numpy() if t.dim() and flat.is_contiguous() else None
 
 
-def _as_rows(t: torch.Tensor) -> np.ndarray:
-    """A contiguous ``[T, N]`` NumPy view (no copy when ``t`` is already contiguous)."""
-    return t.detach().contiguous().reshape(t.shape[0], -1).numpy()
+def _fused_call(kernel, tensors: tuple[torch.Tensor, ...], constants: tuple) -> None:
+    """``kernel`` over tensors of one shape; the last is written. Copies only for mixed or gappy layouts."""
+    rows = [_memory_rows(t) for t in tensors]
+    if any(r is None for r in rows) or len({t.stride() for t in tensors}) > 1:
+        work = [t.contiguous() for t in tensors[:-1]] + [torch.empty_like(tensors[-1], memory_format=torch.contiguous_format)]
+        _fused_call(kernel, tuple(work), constants)
+        tensors[-1].copy_(work[-1])
+        return
+    _run_split(kernel, tuple(rows), rows[0].shape[1], constants)
 
 
 class MultiStepLIF(torch.autograd.Function):
@@ -359,12 +401,8 @@ class MultiStepLIF(torch.autograd.Function):
     def forward(ctx, x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float, hard: bool, kernel: str):
         ctx.params = (tau, v_th, v_reset, levels, alpha, hard, kernel)
         if kernel == "fused":
-            forward, _, numba = _fused_kernels()
-            x = x.detach().contiguous()
-            spikes = torch.empty_like(x)
-            c = _constants(x, tau, v_th, v_reset, levels)
-            _numba_threads(numba)
-            forward(_as_rows(x), _as_rows(spikes), *c, hard)
+            spikes = torch.empty_like(x)  # x's memory layout, as the torch kernel
+            _fused_call(_fused_kernels()[0], (x, spikes), (*_constants(x, tau, v_th, v_reset, levels), hard))
             ctx.save_for_backward(x)  # backward recomputes the membrane: one tensor fewer written
             return spikes
         spikes, n = (_forward_graph if kernel == "graph" else _forward_torch)(x, tau, v_th, v_reset, levels, hard)
@@ -376,13 +414,11 @@ class MultiStepLIF(torch.autograd.Function):
         (saved,) = ctx.saved_tensors
         tau, v_th, v_reset, levels, alpha, hard, kernel = ctx.params
         if kernel == "fused":
-            _, backward, numba = _fused_kernels()
-            grad_x = torch.empty_like(saved)
-            dtype = saved.numpy().dtype.type
-            _numba_threads(numba)
-            backward(_as_rows(saved), _as_rows(grad_spikes.to(saved.dtype)), _as_rows(grad_x),
-                     *_constants(saved, tau, v_th, v_reset, levels),
-                     dtype(math.pi / 2.0 * alpha), dtype(alpha / 2.0), hard)
+            grad_x = torch.empty_like(grad_spikes)  # its layout, as the torch kernel
+            constants = _constants(saved, tau, v_th, v_reset, levels)
+            dtype = type(constants[0])
+            _fused_call(_fused_kernels()[1], (saved, grad_spikes.to(saved.dtype), grad_x),
+                        (*constants, dtype(math.pi / 2.0 * alpha), dtype(alpha / 2.0), hard))
         else:
             grad_x = (_backward_graph if kernel == "graph" else _backward_torch)(
                 saved, grad_spikes, tau, v_th, levels, alpha, hard)

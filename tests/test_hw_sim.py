@@ -145,3 +145,41 @@ def test_bus_toggles_follow_the_schedule():
     assert counts["weight_read"] == 4
     # spike beats from reset 0: [1,0] [0,2] [1,0] [0,2]: 1 + 2 + 2 + 2 bit flips.
     assert counts["spike_input"] == 7
+
+
+def test_build_cache_hit_equals_fresh_build_and_a_changed_parameter_misses(tmp_path, monkeypatch):
+    """One build per parameter set, persisted under build_dir: a rerun (or another rule) reuses it."""
+    rng = np.random.default_rng(5)
+    psum = rng.integers(-20, 40, size=(3, 10))
+    build_dir = tmp_path / "build"
+    fresh = hwsim.simulate_neuron(psum, v_th=7, s_bits=2, acc_w=16, build_dir=build_dir)
+    first = hwsim.build("qsnn_neuron", {"S": 2, "ACC_W": 16, "LEAK_SHIFT": 1, "RESET_HARD": 1, "V_RESET": 0},
+                        variant="trace", build_dir=build_dir, defines={"ACC_W": 16})
+    assert first.executable.exists()
+
+    run_logged = hwsim.run_logged
+
+    def no_build(cmd, log, cwd=None, env=None, what="command"):
+        if not what.startswith("testbench"):
+            raise AssertionError("a cached build ran a tool")
+        run_logged(cmd, log, cwd=cwd, env=env, what=what)
+
+    monkeypatch.setattr(hwsim, "run_logged", no_build)
+    cached = hwsim.simulate_neuron(psum, v_th=7, s_bits=2, acc_w=16, build_dir=build_dir)
+    np.testing.assert_array_equal(cached.levels, fresh.levels)
+    np.testing.assert_array_equal(cached.membrane, fresh.membrane)
+    assert cached.cycles == fresh.cycles
+    with pytest.raises(AssertionError, match="a cached build ran a tool"):  # S=3: another build
+        hwsim.simulate_neuron(psum, v_th=7, s_bits=3, acc_w=16, build_dir=build_dir)
+
+
+def test_runtime_objects_compiled_once_per_variant(tmp_path):
+    """Verilator's runtime is compiled by the first build of a variant and reused (not recompiled) later."""
+    build_dir = tmp_path / "build"
+    params = {"S": 1, "ACC_W": 12, "LEAK_SHIFT": 1, "RESET_HARD": 1, "V_RESET": 0}
+    a = hwsim.build("qsnn_neuron", params, variant="check", build_dir=build_dir, defines={"ACC_W": 12})
+    b = hwsim.build("qsnn_neuron", {**params, "S": 2}, variant="check", build_dir=build_dir, defines={"ACC_W": 12})
+    assert a.directory != b.directory
+    assert "-o verilated.o" in (a.directory / "build.log").read_text()
+    assert "-o verilated.o" not in (b.directory / "build.log").read_text()
+    assert len(list(build_dir.glob("runtime-check-*"))) == 1

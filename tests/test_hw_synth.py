@@ -173,3 +173,61 @@ def test_merge_adds_totals_and_rtl_rows(tmp_path):
     total = merged[(merged.level == "netlist") & (merged.primitive == "total")].iloc[0]
     assert total.toggles == 50 and total.toggles_per_sop == pytest.approx(5.0)
     assert set(merged.level) == {"netlist", "rtl"} and set(merged.source) == {"simulated"}
+
+
+def test_port_declarations_split_so_outputs_have_lines_of_their_own():
+    text = ('module LUT2(output O, input I0, I1);  // a comment with input and output\n'
+            '  wire s = I0; // output\n'
+            'module FD(input D, CK, output Q); parameter GSR = "ENABLED"; (* ioff_dir="input" *) X x(.Q(Q)); endmodule\n'
+            '`define OUT(output) output\n'
+            'module M(\n  output [3:0] CO,\n  input CI\n);\n')
+    split = netlist_activity.split_port_declarations(text).splitlines()
+    assert split[:3] == ["module LUT2(", "output O, ", "input I0, I1);  // a comment with input and output"]
+    assert split[3] == "  wire s = I0; // output"
+    assert split[4:7] == ["module FD(", "input D, CK, ",
+                          'output Q); parameter GSR = "ENABLED"; (* ioff_dir="input" *) X x(.Q(Q)); endmodule']
+    assert split[7] == "`define OUT(output) output"  # directives untouched
+    assert split[8:] == ["module M(", "  output [3:0] CO,", "  input CI", ");"]
+    config = netlist_activity.coverage_config({"cells_sim.v": "\n".join(split) + "\n"}).splitlines()
+    assert config[:3] == ["`verilator_config", 'coverage_off -file "*netlist.v"', 'coverage_off -file "*cells/cells_sim.v"']
+    assert [line.rsplit(" ", 1)[1] for line in config[3:]] == ["2", "7", "10"]  # the output lines only
+
+
+def test_cell_models_follow_includes():
+    models = netlist_activity.cell_models("ecp5")
+    assert {"cells_sim.v", "common_sim.vh", "ccu2c_sim.vh", "cells_ff.vh"} <= set(models)
+    assert "output Z);" in models["common_sim.vh"].splitlines()[models["common_sim.vh"].splitlines().index("module LUT4(") + 2]
+
+
+def test_netlist_simulation_result_cached_per_stimulus(tmp_path, monkeypatch):
+    """A rerun with the same stimulus on the same build returns the kept result; another stimulus simulates."""
+    from qsnn.hardware import sim
+    from qsnn.hardware.reference import reference_layer
+
+    tile = netlist_activity.NetlistTile("xcup", 2, 1, rows=2, cols=4, chunks=2, acc_w=12)
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "netlist.json").write_text(json.dumps(
+        {"modules": {"qsnn_layer_tile": {"cells": {"c_1": {"type": "LUT2", "port_directions": {"O": "output", "I0": "input"}}}}}}))
+    monkeypatch.setattr(netlist_activity, "build_netlist_sim", lambda t, w: build)
+    runs = []
+
+    def fake_testbench(b, stimulus, vcd=None, coverage=None):
+        runs.append(len(stimulus))
+        codes, spikes, v_th = current
+        levels, _, _ = reference_layer(codes, spikes, v_th, tile.s_bits)  # [T, N, out]
+        out = levels.transpose(1, 0, 2)  # one pass of 2 rows: [N, T, rows]
+        coverage.write_text("# SystemC::Coverage-3\n" + f"C '\x01page\x02v_toggle/LUT2__pi1\x01o\x02O:0->1\x01h\x02TOP.qsnn_layer_tile.c_1\x01' {len(runs)}\n")
+        return out.reshape(-1), {"cycles": 10}
+
+    monkeypatch.setattr(sim, "run_testbench", fake_testbench)
+    rng = np.random.default_rng(0)
+    codes, spikes = rng.choice([-2, -1, 0, 1], size=(2, 8)), rng.integers(0, 2, size=(2, 3, 8))
+    current = (codes, spikes, 3)
+    stim = netlist_activity.Stimulus(codes, spikes, 3, "layer")
+    first = netlist_activity.simulate_netlist_activity(tile, stim, tmp_path)
+    again = netlist_activity.simulate_netlist_activity(tile, stim, tmp_path)
+    assert first == again == {"toggles": {"LUT": 1}, "sops": 3 * 8 * 2, "cycles": 10} and len(runs) == 1
+    current = (codes, spikes, 2)
+    other = netlist_activity.simulate_netlist_activity(tile, netlist_activity.Stimulus(codes, spikes, 2, "layer"), tmp_path)
+    assert len(runs) == 2 and other["toggles"] == {"LUT": 2}

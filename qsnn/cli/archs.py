@@ -13,6 +13,9 @@ def register(sub) -> None:
 def run(args) -> int:
     from qsnn.models import arch_spec, list_archs
 
+    families = sorted({arch_spec(n).family for n in list_archs()})
+    if args.family is not None and args.family not in families:
+        raise ValueError(f"--family {args.family!r} is not a registered family; known families: {', '.join(families)}")
     for name in list_archs(family=args.family, tiny=True if args.tiny else None):
         spec = arch_spec(name)
         c, h, w = spec.input_shape

@@ -87,11 +87,11 @@ def dataset_info(name: str) -> DatasetInfo:
 
 
 def missing_message(name: str, root: Path) -> str:
+    """One line: where the data should be, the command that prepares it, and the offline route."""
     manifest = load_manifest(name)
-    urls = "\n".join(f"  {spec.url}  ->  {root / name / spec.dest / spec.filename}" for spec in manifest.files)
-    return (f"dataset {name!r} is not prepared under {root / name}. Download it with "
-            f"`qsnn data prepare {name} --root {root}` (or build(..., download=True)), or fetch by hand:\n"
-            f"{urls}\nand run `qsnn data prepare {name} --root {root}` to verify and extract it.")
+    urls = ", ".join(spec.url for spec in manifest.files)
+    return (f"dataset {name!r} is not prepared under {Path(root) / name}: run `qsnn data prepare {name} --root {root}` "
+            f"(it downloads {urls}); without internet, fetch that by hand and add --archive-dir FOLDER")
 
 
 def is_prepared(name: str, root: Path) -> bool:
