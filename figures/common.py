@@ -35,25 +35,11 @@ FIGURES_DIR = Path(__file__).resolve().parent
 RC_FILE = FIGURES_DIR / "matplotlibrc"
 from qsnn.profiles import PROFILES, REHEARSAL_NOTICE, notice_suffix  # noqa: E402  (one list, one wording for every output)
 
-# Printed names of the registry datasets (DESIGN.md "Data").
-DATASET_LABELS = {
-    "cifar10": "CIFAR10",
-    "cifar100": "CIFAR100",
-    "imagenet": "ImageNet",
-    "cifar10-dvs": "CIFAR10-DVS",
-    "dvs-gesture": "DVS-Gesture",
-    "n-caltech101": "N-Caltech101",
-    "digits": "digits",
-    "digits-dvs": "digits-dvs",
-    "motion-dvs": "motion-dvs",
-}
+# Printed dataset names: one spelling for tables and figures, owned by qsnn.summary.
+from qsnn.summary import DATASET_LABELS, NUMBER_COLUMNS, TEXT_COLUMNS  # noqa: E402,F401
 
 # Minimal columns any figure that reads experiments.csv relies on; figures add their own.
 BASE_EXPERIMENT_COLUMNS = ("source", "paper_dataset", "w_bits", "s_bits", "T")
-NUMBER_COLUMNS = ("top1", "params_M", "s_ace_G", "ns_ace_G", "paper_acc")
-# Columns read as text whatever they contain (pandas would turn '' into NaN floats otherwise).
-TEXT_COLUMNS = ("group", "method", "source", "arch_label", "arch", "paper_dataset", "figures", "profile",
-                "dataset", "trained_arch", "run_id", "status", "ns_ace_kind", "hw_kind")
 
 
 class MissingInputError(FileNotFoundError):
@@ -123,28 +109,10 @@ def read_csv(path: Path, what: str, how: str, required: Iterable[str]) -> pd.Dat
 
 
 def read_experiments(args: FigureArgs, required: Iterable[str] = ()) -> pd.DataFrame:
-    """Load experiments.csv, check its columns and that it matches ``--profile``."""
-    path = args.experiments
-    df = read_csv(path, "the experiment summary", "run the workflow (snakemake) or "
-                  "`qsnn report summarize ... --out results/summary/experiments.csv` first",
-                  (*BASE_EXPERIMENT_COLUMNS, *required))
-    if "profile" in df.columns:
-        found = sorted(set(df["profile"].dropna()) - {args.profile})
-        if found:
-            raise ValueError(f"{path}: rows come from profile(s) {', '.join(found)} but --profile "
-                             f"{args.profile} was given; pass the profile that produced the file")
-    for col in ("table", "row", "w_bits", "s_bits", "T"):
-        if col in df.columns:
-            df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
-    for col in NUMBER_COLUMNS:
-        if col in df.columns:
-            df[col] = pd.to_numeric(df[col], errors="coerce")
-    if "bit_budget" not in df.columns or df["bit_budget"].isna().any():
-        df["bit_budget"] = df["w_bits"] * df["s_bits"] * df["T"]
-    for col in ("figures", "run_id", "status", "dataset", "method", "group", "arch_label", "table"):
-        if col not in df.columns:
-            df[col] = pd.NA
-    return df
+    """Load experiments.csv through its owner (qsnn.summary), checking ``--profile`` and ``required``."""
+    from qsnn.summary import read_experiments as read
+
+    return read(args.experiments, args.profile, (*BASE_EXPERIMENT_COLUMNS, *required))
 
 
 def read_hardware(args: FigureArgs, name: str, required: Iterable[str]) -> pd.DataFrame:

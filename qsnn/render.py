@@ -42,17 +42,8 @@ from qsnn.profiles import PROFILES, profile_notice  # one list of profiles, one 
 
 TEMPLATE_DIR = resources.template_dir()  # tables/*.j2, shipped as package data (qsnn/resources.py)
 TABLES = (1, 2, 3, 4, 5)
-REQUIRED_COLUMNS = ("table", "row", "source", "paper_dataset", "w_bits", "s_bits", "T")
-TEXT_COLUMNS = ("group", "method", "source", "arch_label", "arch", "paper_dataset", "figures", "profile",
-                "dataset", "trained_arch", "run_id", "status", "ns_ace_kind", "hw_kind")
-NUMBER_COLUMNS = ("top1", "params_M", "sops_G", "s_ace_G", "ns_ace_G", "fps", "latency_ms", "paper_acc",
-                  "paper_fps", "paper_latency")
-
-DATASET_LABELS = {
-    "cifar10": "CIFAR10", "cifar100": "CIFAR100", "imagenet": "ImageNet", "cifar10-dvs": "DVS-CIFAR10",
-    "dvs-gesture": "DVS-Gesture", "n-caltech101": "N-Caltech101", "digits": "digits", "digits-dvs": "digits-dvs",
-    "motion-dvs": "motion-dvs",
-}
+# The summary's columns, types, reader and dataset names have one owner: qsnn.summary.
+from qsnn.summary import DATASET_LABELS, NUMBER_COLUMNS, REQUIRED_COLUMNS, TEXT_COLUMNS  # noqa: E402,F401
 # The paper's accuracy columns, in its order, per table.
 TABLE_DATASETS = {
     1: ("imagenet",),
@@ -183,34 +174,9 @@ class Group:
 
 
 def read_experiments(path: Path, profile: str) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"missing required input {path} (the experiment summary); run the workflow "
-                                "or `qsnn report summarize ... --out results/summary/experiments.csv` first")
-    try:
-        present = pd.read_csv(path, nrows=0).columns
-    except pd.errors.EmptyDataError as err:
-        raise RenderError(f"{path} is empty (not even a header); regenerate it with the workflow") from err
-    df = pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS if c in present})
-    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    if missing:
-        raise RenderError(f"{path}: missing required column(s) {', '.join(missing)}; regenerate it with the "
-                          "workflow (DESIGN.md lists the columns)")
-    if profile not in PROFILES:
-        raise RenderError(f"--profile {profile!r}: use one of {', '.join(PROFILES)}")
-    if "profile" in df.columns:
-        other = sorted(set(df["profile"].dropna()) - {profile})
-        if other:
-            raise RenderError(f"{path}: rows come from profile(s) {', '.join(other)} but --profile {profile} "
-                              "was given; pass the profile that produced the file")
-    for col in ("table", "row", "w_bits", "s_bits", "T"):
-        df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
-    for col in NUMBER_COLUMNS:
-        df[col] = pd.to_numeric(df[col], errors="coerce") if col in df.columns else float("nan")
-    for col in TEXT_COLUMNS:
-        if col not in df.columns:
-            df[col] = pd.NA
-    return df
+    from qsnn.summary import read_experiments as read
+
+    return read(path, profile)
 
 
 def read_accelerator(hardware: Path | None) -> pd.DataFrame | None:

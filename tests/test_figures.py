@@ -25,17 +25,13 @@ sys.path.insert(0, str(FIGURES))
 
 import common  # noqa: E402
 
+from qsnn.summary import COLUMNS  # noqa: E402
+
 FIG_NAMES = [f"fig{i}" for i in range(1, 7)]
 
 # --------------------------------------------------------------------------- fixtures
 
-EXPERIMENT_COLUMNS = [
-    "table", "row", "group", "method", "source", "arch_label", "arch", "paper_dataset", "figures",
-    "profile", "dataset", "trained_arch", "w_bits", "s_bits", "T", "bit_budget", "epochs", "run_id",
-    "status", "top1", "top5", "params_M", "sops_G", "s_ace_G", "ns_ace_G", "ns_ace_kind",
-    "fps", "latency_ms", "hw_kind", "paper_params_M", "paper_sops_G", "paper_s_ace_G",
-    "paper_ns_ace_G", "paper_acc", "paper_fps", "paper_latency",
-]
+EXPERIMENT_COLUMNS = list(COLUMNS)  # from the contract's owner, qsnn.summary
 V_TH = 4  # Fig. 2 fixture threshold: P_sum 3, 5, 2, 6 fires on some beats, integrates on others
 STAND_IN = {"cifar10": "digits", "cifar100": "digits", "n-caltech101": "digits-dvs", "dvs-gesture": "digits-dvs"}
 

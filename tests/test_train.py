@@ -23,7 +23,8 @@ from qsnn.train import engine
 ARCH = "sew-resnet-tiny"
 DESIGN_KEYS = {
     "run", "top1", "top5", "params", "macs", "sops", "s_ace", "ns_ace", "firing_rates",
-    "layer_input_rates", "wall_time_s", "git_sha", "versions", "seed", "device", "data_verification", "start",
+    "layer_input_rates", "wall_time_s", "git_sha", "versions", "seed", "device", "compiled", "data_verification",
+    "start",
 }
 RUN_KEYS = {"dataset", "arch", "wst", "w_bits", "s_bits", "T", "epochs", "seed", "batch_size", "lr", "limit_batches",
             "input_shape", "num_classes"}
@@ -76,6 +77,7 @@ def test_metrics_json_follows_design(reference_run):
         assert row["rate"] == pytest.approx(1 - row["hist"][0] / sum(row["hist"]))
     assert record["layer_input_rates"] and all(0.0 <= r <= 1.0 for r in record["layer_input_rates"].values())
     assert record["seed"] == 7 and record["device"].startswith("cpu") and record["versions"]["torch"] == torch.__version__
+    assert record["compiled"] is False
     log = read_log(reference_run)
     assert [int(r["epoch"]) for r in log] == [1, 2, 3]
     assert set(log[0]) == {"epoch", "train_loss", "train_acc", "test_acc", "lr", "seconds"}

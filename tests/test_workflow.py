@@ -134,7 +134,7 @@ def test_summarize_joins_runs_costs_hardware_and_paper(summary_inputs):
             "--hardware", str(tmp / "hardware"), "--paper-dir", str(ROOT / "data" / "paper"), "--out", str(out)]
     assert main(args) == 0
     frame = pd.read_csv(out)
-    assert list(frame.columns) == COLUMNS
+    assert tuple(frame.columns) == tuple(COLUMNS)
     row = frame[(frame["table"] == 2) & (frame["row"] == 8) & (frame["paper_dataset"] == "cifar100")].iloc[0]
     assert row["status"] == "trained" and row["top1"] == 91.5 and row["profile"] == "quick"
     assert row["paper_acc"] == 80.13  # the CIFAR100 column of Table 2 row 8 (4/4/1)

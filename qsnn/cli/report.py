@@ -109,26 +109,25 @@ def run_costs(args) -> int:
 def run_summarize(args) -> int:
     import pandas as pd
 
-    from qsnn.report.summarize import COST_COLUMNS, load_plan, summarize, write_csv_atomic
+    from qsnn.report.summarize import COST_COLUMNS, load_plan, summarize, write_experiments
 
     costs = pd.read_csv(args.costs) if args.costs else pd.DataFrame(columns=COST_COLUMNS)
     frame = summarize(load_plan(args.plan), costs, args.runs, args.hardware, args.paper_dir, args.select)
     if args.costs is None and frame["arch"].astype(str).ne("").any():
         raise ValueError(f"--select {args.select} has table rows, so it needs --costs results/costs/plan_costs.csv")
-    write_csv_atomic(frame, args.out)
+    write_experiments(frame, args.out)
     print(f"wrote {args.out}: {len(frame)} rows ({args.select})")
     return 0
 
 
 def run_reproduction(args) -> int:
-    import pandas as pd
-
     from qsnn.report.reproduction import build_report
+    from qsnn.summary import TEXT_COLUMNS, read_experiments
 
-    frame = pd.read_csv(args.experiments, keep_default_na=True, dtype={"ns_ace_kind": str, "hw_kind": str})
-    frame[["method", "group", "ns_ace_kind", "hw_kind", "dataset", "trained_arch", "figures", "run_id", "arch"]] = (
-        frame[["method", "group", "ns_ace_kind", "hw_kind", "dataset", "trained_arch", "figures", "run_id", "arch"]].fillna("")
-    )
+    frame = read_experiments(args.experiments)
+    # The report compares text cells with "" and tests table numbers with notna(): blank, not NA.
+    frame[list(TEXT_COLUMNS)] = frame[list(TEXT_COLUMNS)].astype(object).fillna("")
+    frame["table"] = frame["table"].astype("Float64").astype(object).where(frame["table"].notna(), None)
     write_text_atomic(args.out, build_report(frame, args.paper_dir))
     print(f"wrote {args.out}")
     return 0

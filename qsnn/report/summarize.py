@@ -22,13 +22,7 @@ import pandas as pd
 
 from qsnn.wst import WST
 
-COLUMNS = [
-    "table", "row", "group", "method", "source", "arch_label", "arch", "paper_dataset", "figures",
-    "profile", "dataset", "trained_arch", "w_bits", "s_bits", "T", "bit_budget", "epochs", "run_id", "status",
-    "top1", "top5", "params_M", "sops_G", "s_ace_G", "ns_ace_G", "ns_ace_kind",
-    "fps", "latency_ms", "hw_kind",
-    "paper_params_M", "paper_sops_G", "paper_s_ace_G", "paper_ns_ace_G", "paper_acc", "paper_fps", "paper_latency",
-]
+from qsnn.summary import COLUMNS  # noqa: E402  (the contract's owner)
 COST_COLUMNS = ["arch", "paper_dataset", "w_bits", "s_bits", "T", "params", "params_M", "macs", "sops_G", "s_ace_G"]
 NS_ACE_MEASURED = "measured"
 NS_ACE_ESTIMATED = "estimated from stand-in firing rates"
@@ -197,3 +191,9 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
     from qsnn.io import atomic_write_csv
 
     atomic_write_csv(frame, Path(path))
+
+
+def write_experiments(frame: pd.DataFrame, path: Path) -> None:
+    from qsnn.summary import write_experiments as write
+
+    write(frame, Path(path))

@@ -14,6 +14,21 @@ On CPU ``torch.use_deterministic_algorithms`` is on, so a run is bitwise
 repeatable for a fixed thread count, and a resumed run continues exactly where
 the checkpoint left off (model, optimizer, scheduler, scaler and RNG states).
 
+Per-step overhead (it dominates the quick profile's tiny models): a split that already sits in
+memory as tensors (:class:`qsnn.data.static.TensorImages`, the emulated event sets, a frame
+cache that fits in memory) is batched by indexing (:class:`TensorBatches`) instead of a
+DataLoader's per-sample fetch and collate, when ``num_workers`` is 0: the same sampler order,
+the same augmentation calls in the same order, so the same bits. The loss is checked for
+NaN/inf on the device and read back every ``NONFINITE_CHECK_EVERY`` steps and at the end of
+each epoch (not every step: each read waits for the GPU). Evaluation batches are larger (up to
+``EVAL_BATCH_ELEMENTS`` input elements), which does not change any output (tested).
+
+``RuntimeOptions.compile`` runs training and the per-epoch evaluation through
+``torch.compile`` (the neuron's time loop traces into one graph, see
+:mod:`qsnn.functional`); it is a runtime option like the thread count: the run's identity,
+its checkpoints and its record are those of the eager run, except ``"compiled": true``. The
+final measurement stays eager (its activity hooks would split the graph).
+
 GPU: float16 autocast with a ``GradScaler`` when CUDA is present; single-node
 multi-GPU through ``torchrun`` (``WORLD_SIZE > 1`` -> NCCL process group,
 ``DistributedDataParallel``, a ``DistributedSampler`` per rank; the batch size is
@@ -63,6 +78,10 @@ START_MODES = ("auto", "resume", "retrain")
 LOG_COLUMNS = ("epoch", "train_loss", "train_acc", "test_acc", "lr", "seconds")
 
 
+NONFINITE_CHECK_EVERY = 50  # steps between reads of the NaN/inf flag (one host sync each)
+EVAL_BATCH_ELEMENTS = 1 << 22  # input elements per evaluation batch (16 MiB of float32), at least the train batch
+
+
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the run stops without writing metrics.json."""
 
@@ -79,6 +98,9 @@ class RuntimeOptions:
     progress: bool | None = None  # None: a bar only when stderr is a terminal
     # What to do with a checkpoint already in ``out`` (see ``train``): "auto", "resume" or "retrain".
     start: str = "auto"
+    compile: bool = False  # torch.compile the training (and per-epoch evaluation) forward
+    # One line per epoch on stdout (epoch, loss, accuracies, seconds), for logs; None: when stdout is not a terminal.
+    epoch_lines: bool | None = None
 
 
 @dataclass
@@ -171,14 +193,105 @@ def _seed_worker(worker_id: int) -> None:
     random.seed(seed)
 
 
+# --------------------------------------------------------------------------- splits held in memory
+
+
+@dataclass
+class TensorSplit:
+    """A split as tensors: what ``dataset[i]`` returns is ``(augment(inputs[i]) or inputs[i], labels[i])``."""
+
+    inputs: torch.Tensor
+    labels: torch.Tensor  # int64, as the default collate makes of Python ints
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+
+IN_MEMORY_MAX_BYTES = 1 << 30  # a frame cache larger than this stays memory-mapped behind a DataLoader
+
+
+def _loaded_class(module: str, name: str):
+    """A class of an already imported module (or None): checking a dataset's type must not import anything."""
+    return getattr(sys.modules.get(module), name, None)
+
+
+def tensor_split(dataset: Dataset) -> TensorSplit | None:
+    """``dataset`` as tensors when its items are slices of data in memory (or a deterministic function of it).
+
+    Known types only: anything else (or a frame cache over ``IN_MEMORY_MAX_BYTES``) returns None
+    and goes through a DataLoader.
+    """
+    kind = type(dataset)
+    if kind is _loaded_class("qsnn.data.static", "TensorImages"):
+        return TensorSplit(dataset.images, dataset.labels.long(), dataset.augment)
+    if kind is _loaded_class("qsnn.data.motion_dvs", "MotionDVS"):
+        return TensorSplit(dataset.frames, torch.as_tensor(dataset.labels, dtype=torch.int64))
+    if kind is _loaded_class("qsnn.data.digits_dvs", "DigitsDVS"):
+        # Binning events into frames is a pure function of the events: do it once, not every epoch.
+        frames = torch.stack([dataset[i][0] for i in range(len(dataset))]) if len(dataset) else None
+        return None if frames is None else TensorSplit(frames, torch.as_tensor(dataset.labels, dtype=torch.int64))
+    if kind is _loaded_class("qsnn.data.neuromorphic", "CachedFrameDataset"):
+        frames = dataset._array()
+        if frames.size * 4 > IN_MEMORY_MAX_BYTES:
+            return None
+        return TensorSplit(torch.from_numpy(np.asarray(frames, dtype=np.float32)),
+                           torch.as_tensor(dataset.labels, dtype=torch.int64))
+    if kind is torch.utils.data.TensorDataset and len(dataset.tensors) == 2 and dataset.tensors[1].dim() == 1:
+        return TensorSplit(*dataset.tensors)
+    return None
+
+
+class TensorBatches:
+    """The batches a DataLoader (``num_workers=0``, no drop_last) yields for a :class:`TensorSplit`, by indexing.
+
+    Same sampler, same order, same augmentation calls in the same order on the same RNG, so
+    the same bits; without the per-sample fetch, the Python-int labels and the collate.
+    """
+
+    def __init__(self, split: TensorSplit, batch_size: int, sampler=None):
+        self.split, self.batch_size, self.sampler = split, batch_size, sampler
+        self.generator = torch.Generator()  # seeded by set_epoch like a DataLoader's (no workers use it)
+
+    def _size(self) -> int:
+        return len(self.sampler) if self.sampler is not None else len(self.split.labels)
+
+    def __len__(self) -> int:
+        return -(-self._size() // self.batch_size)
+
+    def __iter__(self):
+        split, n = self.split, self._size()
+        order = torch.as_tensor(list(self.sampler), dtype=torch.int64) if self.sampler is not None else torch.arange(n)
+        for start in range(0, n, self.batch_size):
+            index = order[start:start + self.batch_size]
+            if split.augment is None:
+                x = split.inputs.index_select(0, index)
+            else:  # one call per sample in order, as the DataLoader's fetch makes them
+                x = torch.stack([split.augment(split.inputs[i]) for i in index.tolist()])
+            yield x, split.labels.index_select(0, index)
+
+
+def eval_batch_size(dataset: Dataset, config: TrainConfig) -> int:
+    """A larger batch for evaluation (no activations are kept): up to ``EVAL_BATCH_ELEMENTS`` input elements."""
+    if len(dataset) == 0:
+        return config.batch_size
+    sample = dataset[0][0]
+    per_sample = sample.numel() * (1 if sample.dim() == 4 else config.parsed_wst.T)  # static images repeat over T
+    return max(config.batch_size, min(len(dataset), EVAL_BATCH_ELEMENTS // max(1, per_sample)))
+
+
 def make_loader(dataset: Dataset, config: TrainConfig, ctx: DistContext, runtime: RuntimeOptions, train: bool):
-    """A DataLoader whose order depends only on (seed, epoch): call ``set_epoch`` before each epoch."""
+    """Batches whose order depends only on (seed, epoch): call ``set_epoch`` before each epoch.
+
+    A :class:`TensorBatches` when the split is in memory and ``num_workers`` is 0, a DataLoader otherwise.
+    """
     sampler = None
     if train:
         sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=config.seed)
+    batch_size = config.batch_size if train else eval_batch_size(dataset, config)
+    split = tensor_split(dataset) if runtime.num_workers == 0 else None
+    if split is not None:
+        return TensorBatches(split, batch_size, sampler)
     return DataLoader(
         dataset,
-        batch_size=config.batch_size,
+        batch_size=batch_size,
         sampler=sampler,
         shuffle=False,
         num_workers=runtime.num_workers,
@@ -189,15 +302,21 @@ def make_loader(dataset: Dataset, config: TrainConfig, ctx: DistContext, runtime
     )
 
 
-def set_epoch(loader: DataLoader, seed: int, epoch: int) -> None:
+def set_epoch(loader: DataLoader | TensorBatches, seed: int, epoch: int) -> None:
     if isinstance(loader.sampler, DistributedSampler):
         loader.sampler.set_epoch(epoch)
     loader.generator.manual_seed(seed * 100_003 + epoch)  # worker seeds, independent of the global RNG
 
 
-def batches_per_epoch(loader: DataLoader, config: TrainConfig) -> int:
+def batches_per_epoch(loader: DataLoader | TensorBatches, config: TrainConfig) -> int:
     n = len(loader)
     return n if config.limit_batches is None else min(n, config.limit_batches)
+
+
+def eval_samples(loader: DataLoader | TensorBatches, config: TrainConfig) -> int:
+    """How many test samples an evaluation reads: ``limit_batches`` counts batches of the *training* batch size."""
+    n = len(loader.sampler) if loader.sampler is not None else len(loader.split.labels)  # a DataLoader always has one
+    return n if config.limit_batches is None else min(n, config.limit_batches * config.batch_size)
 
 
 def to_steps(x: torch.Tensor) -> torch.Tensor:
@@ -208,12 +327,38 @@ def to_steps(x: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------- loops
 
 
-def _finite_everywhere(loss: torch.Tensor, ctx: DistContext) -> bool:
-    """Whether the loss is finite on every rank (so all ranks stop together instead of hanging in DDP)."""
-    finite = torch.isfinite(loss.detach()).to(torch.int32)
-    if ctx.world_size > 1:
-        dist.all_reduce(finite, op=dist.ReduceOp.MIN)
-    return bool(finite.item())
+class NonFiniteWatch:
+    """Remembers, on the device, the first step whose loss was NaN or infinite; read back only by :meth:`check`.
+
+    Steps after a non-finite loss still run until the next check (their results are thrown
+    away: the error is raised before any checkpoint), which saves a host sync per step.
+    """
+
+    def __init__(self, device: torch.device):
+        self.first_step = torch.full((), -1, dtype=torch.int64, device=device)
+        self.value = torch.zeros((), dtype=torch.float32, device=device)
+        self.lrs: list[float] = []
+
+    def observe(self, loss: torch.Tensor, step: int, lr: float) -> None:
+        new = ~torch.isfinite(loss.detach()) & (self.first_step < 0)
+        self.first_step = torch.where(new, step, self.first_step)
+        self.value = torch.where(new, loss.detach().float(), self.value)
+        self.lrs.append(lr)
+
+    def check(self, ctx: DistContext, config: TrainConfig, epoch: int) -> None:
+        """Raise :class:`NonFiniteLossError` if any rank saw a non-finite loss (every rank calls this at the same steps)."""
+        flag = (self.first_step >= 0).to(torch.int32)
+        if ctx.world_size > 1:
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)  # all ranks stop together instead of hanging in DDP
+        if not flag.item():
+            return
+        step = int(self.first_step)
+        where = (f"became {float(self.value)} at epoch {epoch + 1}, step {step + 1} (lr {self.lrs[step]:.3g})" if step >= 0
+                 else f"became non-finite on another rank in epoch {epoch + 1}")
+        raise NonFiniteLossError(
+            f"the training loss {where}; no metrics.json was written. "
+            f"Try a lower learning rate, e.g. --lr {config.lr / 10:g}."
+        )
 
 
 def train_one_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, epoch, progress) -> tuple[float, float]:
@@ -222,31 +367,32 @@ def train_one_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, ep
     loss_sum = torch.zeros((), dtype=torch.float64, device=ctx.device)
     correct = torch.zeros((), dtype=torch.int64, device=ctx.device)
     seen = torch.zeros((), dtype=torch.int64, device=ctx.device)
+    watch = NonFiniteWatch(ctx.device)
     bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, disable=not progress)
-    for step, (x, y) in enumerate(islice(loader, steps)):
-        x = to_steps(x.to(ctx.device, non_blocking=True))
-        y = y.to(ctx.device, non_blocking=True)
-        with torch.autocast(ctx.device.type, dtype=torch.float16, enabled=ctx.amp):
-            logits = model(x)
-        loss = F.cross_entropy(logits.float(), y)
-        if not _finite_everywhere(loss, ctx):
-            bar.close()
-            raise NonFiniteLossError(
-                f"the training loss became {loss.item()} (on this or another rank) at epoch {epoch + 1}, step {step + 1} "
-                f"(lr {optimizer.param_groups[0]['lr']:.3g}); no metrics.json was written. "
-                f"Try a lower learning rate, e.g. --lr {config.lr / 10:g}."
-            )
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        scheduler.step()
-        loss_sum += loss.detach().double() * y.numel()
-        correct += (logits.detach().argmax(1) == y).sum()
-        seen += y.numel()
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.4f}")
-    bar.close()
+    try:
+        for step, (x, y) in enumerate(islice(loader, steps)):
+            x = to_steps(x.to(ctx.device, non_blocking=True))
+            y = y.to(ctx.device, non_blocking=True)
+            with torch.autocast(ctx.device.type, dtype=torch.float16, enabled=ctx.amp):
+                logits = model(x)
+            loss = F.cross_entropy(logits.float(), y)
+            watch.observe(loss, step, optimizer.param_groups[0]["lr"])
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            loss_sum += loss.detach().double() * y.numel()
+            correct += (logits.detach().argmax(1) == y).sum()
+            seen += y.numel()
+            if (step + 1) % NONFINITE_CHECK_EVERY == 0:
+                watch.check(ctx, config, epoch)
+            if progress:  # the bar's loss is a host sync: only when someone watches it
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+        watch.check(ctx, config, epoch)
+    finally:
+        bar.close()
     totals = torch.stack([loss_sum, correct.double(), seen.double()])
     if ctx.world_size > 1:
         dist.all_reduce(totals)
@@ -256,20 +402,22 @@ def train_one_epoch(model, loader, optimizer, scheduler, scaler, config, ctx, ep
 
 @torch.no_grad()
 def evaluate_accuracy(model, loader, config, ctx, topk: tuple[int, ...] = (1,)) -> dict[int, float]:
-    """Top-k accuracy in percent on (the first ``limit_batches`` batches of) ``loader``."""
+    """Top-k accuracy in percent on ``loader`` (its first ``limit_batches`` training-size batches' worth of samples)."""
     model.eval()
-    hits = {k: 0 for k in topk}
-    seen = 0
-    for x, y in islice(loader, batches_per_epoch(loader, config)):
+    hits = torch.zeros(len(topk), dtype=torch.int64, device=ctx.device)
+    remaining = total = eval_samples(loader, config)
+    for x, y in loader:
+        if remaining <= 0:
+            break
+        x, y = x[:remaining], y[:remaining]
+        remaining -= y.numel()
         x = to_steps(x.to(ctx.device, non_blocking=True))
         y = y.to(ctx.device, non_blocking=True)
         with torch.autocast(ctx.device.type, dtype=torch.float16, enabled=ctx.amp):
             logits = model(x).float()
         ranked = logits.topk(max(topk), dim=1).indices
-        for k in topk:
-            hits[k] += int((ranked[:, :k] == y[:, None]).any(1).sum())
-        seen += y.numel()
-    return {k: 100.0 * hits[k] / seen for k in topk}
+        hits += torch.stack([(ranked[:, :k] == y[:, None]).any(1).sum() for k in topk])
+    return {k: 100.0 * int(h) / total for k, h in zip(topk, hits.tolist())}
 
 
 # --------------------------------------------------------------------------- files
@@ -290,10 +438,11 @@ def _unwrap(model: nn.Module) -> nn.Module:
 # --------------------------------------------------------------------------- the record
 
 
-def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContext, runtime) -> dict:
+def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContext, runtime, compiled: bool = False) -> dict:
     """Top-1 (top-5 on ImageNet), firing rates and costs of ``model`` on the test split.
 
-    ``wall_time_s`` is left at 0; the caller sets it once the measurement is done.
+    ``wall_time_s`` is left at 0; the caller sets it once the measurement is done. ``compiled``:
+    whether this session trained through ``torch.compile`` (recorded next to ``device``).
     """
     from qsnn.metrics import ActivityRecorder, cost_table
 
@@ -305,7 +454,7 @@ def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContex
         input_rates = recorder.layer_input_rates()
         neurons = recorder.neuron_table()
     report = cost_table(model, input_shape=data.input_shape, firing_rates=input_rates)
-    return build_record(
+    record = build_record(
         config=config,
         input_shape=data.input_shape,
         num_classes=data.num_classes,
@@ -318,6 +467,9 @@ def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContex
         device=ctx.describe(),
         data_verification=_data_verification(config.dataset, runtime.data_root),
     )
+    keys = list(record)
+    keys.insert(keys.index("device") + 1, "compiled")
+    return {key: compiled if key == "compiled" else record[key] for key in keys}
 
 
 def _data_verification(dataset: str, root: Path) -> str | None:
@@ -375,14 +527,15 @@ def _start_state(out: Path, config: TrainConfig, mode: str) -> tuple[dict | None
 class TrainingState:
     """Everything a training loop mutates, and everything a checkpoint must hold."""
 
-    model: nn.Module  # the bare network (checkpointed, evaluated)
-    train_model: nn.Module  # the same network, DDP-wrapped when distributed
+    model: nn.Module  # the bare network (checkpointed, measured)
+    train_model: nn.Module  # the same network, DDP-wrapped when distributed, compiled with --compile
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
     epoch: int = 0  # completed epochs
     history: list[dict] = field(default_factory=list)
     prior_seconds: float = 0.0  # training time of earlier (interrupted) sessions
+    eval_model: nn.Module | None = None  # what the per-epoch test accuracy runs (the compiled model with --compile)
 
     def to_checkpoint(self, config: TrainConfig, seconds: float) -> dict:
         return {
@@ -418,7 +571,8 @@ def _new_state(model: nn.Module, config: TrainConfig, ctx: DistContext, steps_pe
     return TrainingState(model, train_model, optimizer, scheduler, scaler)
 
 
-def _run_epoch(state: TrainingState, loaders, config: TrainConfig, ctx: DistContext, out: Path, progress: bool, session_start: float) -> None:
+def _run_epoch(state: TrainingState, loaders, config: TrainConfig, ctx: DistContext, out: Path, progress: bool,
+               session_start: float, epoch_lines: bool = False) -> None:
     """Train one epoch, measure test top-1, then checkpoint and log (rank 0)."""
     train_loader, test_loader = loaders
     epoch_start = time.perf_counter()
@@ -427,12 +581,17 @@ def _run_epoch(state: TrainingState, loaders, config: TrainConfig, ctx: DistCont
     train_loss, train_acc = train_one_epoch(
         state.train_model, train_loader, state.optimizer, state.scheduler, state.scaler, config, ctx, state.epoch, progress
     )
-    test_acc = evaluate_accuracy(state.model, test_loader, config, ctx)[1] if ctx.is_main else float("nan")
+    eval_model = state.eval_model if state.eval_model is not None else state.model
+    test_acc = evaluate_accuracy(eval_model, test_loader, config, ctx)[1] if ctx.is_main else float("nan")
     state.epoch += 1
     state.history.append(
         {"epoch": state.epoch, "train_loss": train_loss, "train_acc": train_acc, "test_acc": test_acc,
          "lr": lr, "seconds": time.perf_counter() - epoch_start}
     )
+    if epoch_lines:
+        row = state.history[-1]
+        print(f"epoch {row['epoch']}/{config.epochs}  loss {train_loss:.4f}  train acc {train_acc:.2f}%  "
+              f"test acc {test_acc:.2f}%  {row['seconds']:.1f} s", flush=True)
     if ctx.is_main:
         seconds = state.prior_seconds + time.perf_counter() - session_start
         save_checkpoint(out / CHECKPOINT_NAME, state.to_checkpoint(config, seconds))
@@ -463,6 +622,11 @@ def train(
     model = build_model(config, data).to(ctx.device)
     loaders = (make_loader(data.train, config, ctx, runtime, train=True), make_loader(data.test, config, ctx, runtime, train=False))
     state = _new_state(model, config, ctx, batches_per_epoch(loaders[0], config))
+    if runtime.compile:
+        # After DDP wrapping (DDP's optimizer splits the graph at bucket boundaries); evaluation on
+        # rank 0 uses the same compiled network when there is no wrapper.
+        state.train_model = torch.compile(state.train_model)
+        state.eval_model = state.train_model if ctx.world_size == 1 else torch.compile(model)
     if checkpoint is not None:
         state.restore(checkpoint)
         if ctx.is_main:
@@ -471,15 +635,16 @@ def train(
         (out / METRICS_NAME).unlink(missing_ok=True)  # a stale record must not outlive a new run
 
     progress = ctx.is_main and (sys.stderr.isatty() if runtime.progress is None else runtime.progress)
+    epoch_lines = ctx.is_main and (not sys.stdout.isatty() if runtime.epoch_lines is None else runtime.epoch_lines)
     session_start = time.perf_counter()
     while state.epoch < config.epochs:
-        _run_epoch(state, loaders, config, ctx, out, progress, session_start)
+        _run_epoch(state, loaders, config, ctx, out, progress, session_start, epoch_lines)
         if after_epoch is not None:
             after_epoch(state.epoch)
 
     record = None
     if ctx.is_main:
-        record = measure_record(model, data, config, ctx, runtime)
+        record = measure_record(model, data, config, ctx, runtime, compiled=runtime.compile)
         # Earlier sessions' training time plus all of this session (setup, training, final evaluation).
         record["wall_time_s"] = state.prior_seconds + time.perf_counter() - started
         record["start"] = start
