@@ -134,6 +134,7 @@ def multilevel_spike(v: torch.Tensor, v_th: float, levels: int, alpha: float = 2
 KERNELS = ("auto", "fused", "torch", "graph")
 FUSED_MIN_ELEMENTS = 1 << 14  # below this a parallel loop's start-up costs more than the ops it saves
 _FUSED_CHUNK = 4096  # elements one thread sweeps through all T steps (its state stays in L1/L2)
+_FUSED_SCRATCH = 1 << 16  # backward's per-block membranes over T steps (256 KiB in float32)
 
 
 def _scalar(value: float, like: torch.Tensor) -> torch.Tensor:
@@ -262,61 +263,71 @@ def _backward_graph(n: torch.Tensor, grad_spikes: torch.Tensor, tau, v_th, level
 # numba kernels. Plain functions here, compiled on first use by :func:`_fused_kernels` (importing
 # numba costs ~0.3 s, which runs that never meet a large CPU tensor need not pay). Constants arrive
 # in the tensor's dtype: a Python float inside the loop would promote float32 arithmetic to float64.
-def _fused_forward_py(x, s, begin, end, tau, v_th, v_reset, levels, hard):  # pragma: no cover - runs compiled
+# Divisions dominate these loops, so the two that are exact without dividing are skipped: by
+# v_th == 1, and by a power-of-two tau (v * (1/tau) then rounds to exactly v / tau).
+def _fused_forward_py(x, s, begin, end, tau, inv_tau, tau_pow2, v_th, v_reset, levels, hard):  # pragma: no cover
     T = x.shape[0]
     zero = s.dtype.type(0)
+    unit = v_th == 1
+    v = np.empty(_FUSED_CHUNK, dtype=x.dtype)
     for lo in range(begin, end, _FUSED_CHUNK):
         n = min(end, lo + _FUSED_CHUNK) - lo
-        v = np.full(n, v_reset, dtype=x.dtype)
+        for j in range(n):
+            v[j] = v_reset
         for t in range(T):
             xr = x[t, lo:lo + n]
             sr = s[t, lo:lo + n]
-            if hard:
-                for j in range(n):
-                    m = v[j] / tau + xr[j]
-                    sr[j] = min(max(np.floor(m / v_th), zero), levels) * v_th
+            for j in range(n):
+                m = (v[j] * inv_tau if tau_pow2 else v[j] / tau) + xr[j]
+                k = min(max(np.floor(m if unit else m / v_th), zero), levels) * v_th
+                sr[j] = k
+                if hard:
                     v[j] = v_reset if m >= v_th else m
-            else:
-                for j in range(n):
-                    m = v[j] / tau + xr[j]
-                    k = min(max(np.floor(m / v_th), zero), levels) * v_th
-                    sr[j] = k
+                else:
                     v[j] = m - k
 
 
-def _fused_backward_py(x, gs, gx, begin, end, tau, v_th, v_reset, levels, c, half_alpha, hard):  # pragma: no cover
+def _fused_backward_py(x, gs, gx, begin, end, tau, inv_tau, tau_pow2, v_th, v_reset, levels, c, half_alpha,
+                       hard):  # pragma: no cover
     T = x.shape[0]
     zero, one = x.dtype.type(0), x.dtype.type(1)
-    for lo in range(begin, end, _FUSED_CHUNK):
-        n = min(end, lo + _FUSED_CHUNK) - lo
-        v = np.full(n, v_reset, dtype=x.dtype)
-        for t in range(T):  # the forward again, keeping the pre-reset membrane in gx (scratch)
+    unit = v_th == 1
+    # The membranes of one block of columns over all T steps stay in a cache-sized scratch
+    # (separate from gx, so the compiler sees no aliasing and vectorises the loops).
+    width = max(16, min(_FUSED_CHUNK, _FUSED_SCRATCH // max(T, 1)))
+    m = np.empty((T, width), dtype=x.dtype)
+    v = np.empty(width, dtype=x.dtype)
+    carry = np.empty(width, dtype=x.dtype)
+    for lo in range(begin, end, width):
+        n = min(end, lo + width) - lo
+        for j in range(n):
+            v[j] = v_reset
+        for t in range(T):  # the forward again
             xr = x[t, lo:lo + n]
-            mr = gx[t, lo:lo + n]
-            if hard:
-                for j in range(n):
-                    m = v[j] / tau + xr[j]
-                    mr[j] = m
-                    v[j] = v_reset if m >= v_th else m
-            else:
-                for j in range(n):
-                    m = v[j] / tau + xr[j]
-                    mr[j] = m
-                    v[j] = m - min(max(np.floor(m / v_th), zero), levels) * v_th
-        carry = np.full(n, -zero, dtype=x.dtype)  # -0: the last step's gradient is its local term, sign kept
-        for t in range(T - 1, -1, -1):
-            mr = gx[t, lo:lo + n]  # membrane of step t in, its input gradient out
-            gr = gs[t, lo:lo + n]
-            prev = gx[max(t - 1, 0), lo:lo + n]  # membrane of step t-1, not yet overwritten
+            mt = m[t]
             for j in range(n):
-                u = mr[j] / v_th
-                d = c * (u - min(max(np.rint(u), one), levels))
-                g = one / (d * d + one) * half_alpha * gr[j] + carry[j]
-                mr[j] = g
-                if hard and t > 0 and prev[j] >= v_th:
-                    carry[j] = zero
+                mm = (v[j] * inv_tau if tau_pow2 else v[j] / tau) + xr[j]
+                mt[j] = mm
+                if hard:
+                    v[j] = v_reset if mm >= v_th else mm
                 else:
-                    carry[j] = g / tau
+                    v[j] = mm - min(max(np.floor(mm if unit else mm / v_th), zero), levels) * v_th
+        for j in range(n):
+            carry[j] = -zero  # the last step's gradient is its local term alone, sign of zero kept
+        for t in range(T - 1, -1, -1):
+            mt = m[t]
+            gr = gs[t, lo:lo + n]
+            out = gx[t, lo:lo + n]
+            for j in range(n):
+                u = mt[j] if unit else mt[j] / v_th
+                d = c * (u - min(max(np.rint(u), one), levels))
+                out[j] = one / (d * d + one) * half_alpha * gr[j] + carry[j]
+            if t > 0:
+                prev = m[t - 1]
+                for j in range(n):
+                    through = out[j] * inv_tau if tau_pow2 else out[j] / tau
+                    # hard reset: detached, no gradient through a step that fired
+                    carry[j] = zero if hard and prev[j] >= v_th else through
 
 
 _FUSED = None
@@ -334,7 +345,8 @@ def _fused_kernels():
             return None
         # Serial kernels (nogil) split over plain threads by _run_split: numba's own parallel
         # layer (OpenMP) would spin-wait beside torch's OpenMP pool and slow every other op.
-        jit = numba.njit(cache=True, nogil=True)
+        # error_model="numpy": no per-element zero-divisor check (a branch that stops vectorisation)
+        jit = numba.njit(cache=True, nogil=True, error_model="numpy")
         _FUSED = (jit(_fused_forward_py), jit(_fused_backward_py))
     return _FUSED or None
 
@@ -426,9 +438,9 @@ class MultiStepLIF(torch.autograd.Function):
 
 
 def _constants(x: torch.Tensor, tau, v_th, v_reset, levels) -> tuple:
-    """The neuron's constants as NumPy scalars of ``x``'s dtype (float32 arithmetic stays float32)."""
+    """The kernels' constants, as NumPy scalars of ``x``'s dtype (float32 arithmetic stays float32)."""
     dtype = np.dtype(str(x.dtype).removeprefix("torch.")).type
-    return dtype(tau), dtype(v_th), dtype(v_reset), dtype(levels)
+    return dtype(tau), dtype(1.0 / tau), _is_power_of_two(tau), dtype(v_th), dtype(v_reset), dtype(levels)
 
 
 def choose_kernel(x: torch.Tensor, kernel: str = "auto") -> str:

@@ -39,3 +39,13 @@ def test_a_file_that_is_not_a_benchmark_is_named(tmp_path, capsys):
     assert main(["report", "timing", str(bad), "--out", str(tmp_path / "t.csv")]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "\n" not in err.strip()
+
+
+def test_training_time_comes_from_metrics_json(tmp_path):
+    import json
+
+    run = tmp_path / "runs" / "r1" / "metrics.json"
+    run.parent.mkdir(parents=True)
+    run.write_text(json.dumps({"wall_time_s": 12.5}))
+    table = summarize([run, bench(tmp_path / "benchmarks" / "hw_traces.tsv", 7.5, 7.0)]).set_index("rule")
+    assert table.loc["train", "job_seconds"] == 12.5 and table.loc["hw_traces", "job_seconds"] == 7.5

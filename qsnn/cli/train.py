@@ -8,6 +8,12 @@ checkpoint. ``--limit-batches N`` caps the batches of every epoch (train and
 test, and the final measurement); it is meant for tests and smoke runs, and is
 part of the run's configuration.
 
+``--compile`` runs training through ``torch.compile`` (inductor: C++ on CPU, Triton on a GPU);
+like ``--threads`` it is a runtime choice, not part of the run's configuration: a compiled run
+resumes an eager checkpoint and the reverse, and ``metrics.json`` says ``"compiled": true``.
+When stdout is not a terminal (a log file, SLURM, Snakemake) each epoch prints one line
+(epoch, loss, train and test accuracy, seconds); in a terminal a progress bar shows on stderr.
+
 ``qsnn evaluate DIR/checkpoint.pt [--out DIR2]`` recomputes ``metrics.json``.
 """
 
@@ -84,6 +90,8 @@ def register(sub) -> None:
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
     p.add_argument("--limit-batches", type=positive_int, default=None,
                    help="cap optimizer steps and test batches per epoch (tests, smoke runs, the rehearsal)")
+    p.add_argument("--compile", action="store_true",
+                   help="train through torch.compile (needs a C++ compiler on CPU; pays off on GPUs and large models)")
     start = p.add_mutually_exclusive_group()
     start.add_argument("--resume", dest="start", action="store_const", const="resume",
                        help="continue from OUT/checkpoint.pt even when that run finished (re-measures it)")
@@ -114,6 +122,7 @@ def _runtime(args, out: Path):
     return RuntimeOptions(
         out=out, data_root=args.data_root, num_workers=args.num_workers, threads=args.threads,
         download=args.download, progress=False if args.no_progress else None, start=args.start,
+        compile=getattr(args, "compile", False),
     )
 
 

@@ -1,8 +1,9 @@
 """Where a workflow run's time went: Snakemake's ``benchmark:`` files summed per rule.
 
-Each heavy rule writes ``results/benchmarks/<rule>.tsv`` (or ``results/benchmarks/<rule>/<job>.tsv``
-for rules with many jobs, e.g. ``train``): one row per job with its wall seconds (``s``), CPU
-seconds (``cpu_time``) and peak memory (``max_rss``, MB). The summary has one row per rule:
+Each heavy hardware rule writes ``results/benchmarks/<rule>.tsv``: one row per job with its wall
+seconds (``s``), CPU seconds (``cpu_time``) and peak memory (``max_rss``, MB). Training runs are
+read from their ``metrics.json`` (``wall_time_s``, the run's own training and measurement time,
+summed over resumed sessions), so results trained before this summary existed need no rerun. The summary has one row per rule:
 jobs, job-seconds, the longest job, CPU-seconds, peak memory and the rule's share of all
 job-seconds. Job-seconds add up parallel jobs, so they exceed the wall time of a run on 2 cores.
 """
@@ -23,6 +24,8 @@ def rule_of(path: Path) -> str:
 
 
 def read_benchmark(path: Path) -> pd.DataFrame:
+    if Path(path).name == "metrics.json":
+        return _read_metrics(Path(path))
     try:
         frame = pd.read_csv(path, sep="\t")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, FileNotFoundError) as err:
@@ -32,6 +35,16 @@ def read_benchmark(path: Path) -> pd.DataFrame:
     return frame.assign(rule=rule_of(path))
 
 
+def _read_metrics(path: Path) -> pd.DataFrame:
+    import json
+
+    try:
+        seconds = float(json.loads(path.read_text())["wall_time_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ValueError(f"{path}: no readable wall_time_s; retrain or re-evaluate the run") from None
+    return pd.DataFrame({"s": [seconds], "cpu_time": [float("nan")], "max_rss": [float("nan")], "rule": ["train"]})
+
+
 def summarize(paths: list[Path]) -> pd.DataFrame:
     if not paths:
         return pd.DataFrame(columns=COLUMNS)
@@ -39,6 +52,6 @@ def summarize(paths: list[Path]) -> pd.DataFrame:
     for column in ("cpu_time", "max_rss"):
         rows[column] = pd.to_numeric(rows.get(column, pd.Series(dtype=float)), errors="coerce")
     table = rows.groupby("rule").agg(jobs=("s", "size"), job_seconds=("s", "sum"), max_job_seconds=("s", "max"),
-                                     cpu_seconds=("cpu_time", "sum"), max_rss_mb=("max_rss", "max")).reset_index()
+                                     cpu_seconds=("cpu_time", lambda v: v.sum(min_count=1)), max_rss_mb=("max_rss", "max")).reset_index()
     table["share"] = table["job_seconds"] / table["job_seconds"].sum()
     return table.sort_values("job_seconds", ascending=False)[list(COLUMNS)].round(3)

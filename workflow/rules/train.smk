@@ -14,8 +14,6 @@ rule train:
         CONDA_ENV
     log:
         "results/logs/train/{run_id}.log",
-    benchmark:
-        "results/benchmarks/train/{run_id}.tsv"
     params:
         args=train_args,
         workers=num_workers,
