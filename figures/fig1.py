@@ -15,11 +15,11 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+import common
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-import common
 from qsnn.functional import bitplanes, from_bitplanes
 from qsnn.layers import QLinear
 
@@ -112,7 +112,7 @@ def make_figure(args: common.FigureArgs):
     draw_raster(axes[0, 1], eq)
     draw_plane_outputs(axes[1, 0], eq)
     draw_comparison(axes[1, 1], eq)
-    common.set_title(fig, 
+    common.set_title(fig,
         f"Fig. 1: T-step spike trains and T-bit activation bit-planes are the same computation (Eq. 3)\n"
         f"{args.profile} profile: computed with qsnn.functional.bitplanes and a {W_BITS}-bit QLinear "
         f"({N_IN}->{N_OUT}, seeded weights)\nno dataset and no trained results are involved"

@@ -22,11 +22,10 @@ from __future__ import annotations
 import re
 import sys
 
+import common
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
-import common
 
 TRACES = "fig2_traces.csv"
 PAPER_ORDER = [(1, 4), (4, 1), (2, 2)]  # the paper's panels (a)-(c)

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import sys
 
+import common
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
-import common
 
 ACTIVITY = "activity.csv"
 FITS = "activity_fits.csv"

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import sys
 
+import common
 import matplotlib.pyplot as plt
 import pandas as pd
-
-import common
 
 DATASETS = ("cifar10", "cifar100")
 TABLES = (2, 5)
@@ -104,7 +103,7 @@ def make_figure(args: common.FigureArgs):
         draw_dataset(ax, plotted[plotted["paper_dataset"] == dataset], dataset, colours, args.profile)
     add_legend(fig, axes[0])
     omitted = f"; {dropped} row(s) without S-ACE or accuracy omitted" if dropped else ""
-    common.set_title(fig, 
+    common.set_title(fig,
         "Fig. 4: accuracy vs S-ACE (log) on CIFAR10/100, bubble area ~ params (M)\n"
         f"ours: {common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}\n"
         f"hollow squares (cited): published accuracies on the real datasets{omitted}\n"

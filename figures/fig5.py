@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import sys
 
+import common
 import matplotlib.pyplot as plt
 import pandas as pd
-
-import common
 
 DATASETS = ("cifar100", "n-caltech101")
 REQUIRED = ("top1",)

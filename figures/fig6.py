@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import sys
 
+import common
 import matplotlib.pyplot as plt
 import pandas as pd
-
-import common
 
 DATASETS = ("cifar100", "dvs-gesture")
 TICK_FONTSIZE = 6.5  # layer names; readable at print size

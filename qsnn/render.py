@@ -44,6 +44,7 @@ TEMPLATE_DIR = resources.template_dir()  # tables/*.j2, shipped as package data 
 TABLES = (1, 2, 3, 4, 5)
 # The summary's columns, types, reader and dataset names have one owner: qsnn.summary.
 from qsnn.summary import DATASET_LABELS, NUMBER_COLUMNS, REQUIRED_COLUMNS, TEXT_COLUMNS  # noqa: E402,F401
+
 # The paper's accuracy columns, in its order, per table.
 TABLE_DATASETS = {
     1: ("imagenet",),

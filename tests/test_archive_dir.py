@@ -131,8 +131,8 @@ def test_offline_download_is_one_line_not_a_traceback(tmp_path, capsys, monkeypa
 
 
 def test_http_404_is_not_retried_and_says_what_to_do(tmp_path):
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     hits = []
 

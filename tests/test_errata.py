@@ -15,7 +15,6 @@ from qsnn.report.reproduction import KIND_NS_ACE, build_report, table_cells
 from qsnn.report.summarize import COLUMNS
 
 
-
 def printed(rows: list[tuple]) -> pd.DataFrame:
     """A transcribed-table frame from ``(row, arch, w, s, t, params_M, sops_G, s_ace_G)`` tuples."""
     cols = ["row", "arch_id", "w_bits", "s_bits", "T", "params_M", "sops_G", "s_ace_G"]

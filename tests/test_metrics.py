@@ -13,7 +13,13 @@ from torch.utils.flop_counter import FlopCounterMode
 from qsnn.cli import main as qsnn_main
 from qsnn.layers import QConv2d, QLinear
 from qsnn.metrics import (
-    PAPER_COUNTER, STRICT_CONVENTION, ActivityRecorder, CountingConvention, cost_frame, cost_table, rebind_bits,
+    PAPER_COUNTER,
+    STRICT_CONVENTION,
+    ActivityRecorder,
+    CountingConvention,
+    cost_frame,
+    cost_table,
+    rebind_bits,
     trace_layers,
 )
 from qsnn.metrics.audit import imagenet_resnet_macs, layer_variants, resolution_scan

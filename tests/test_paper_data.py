@@ -11,8 +11,19 @@ import pytest
 
 from qsnn.cli import main as qsnn_main
 from qsnn.metrics.paper import (
-    CELL_COLUMNS, ERRATUM, ERRATUM_CLASSES, MATCH, MATCH_PAPER_COUNTER, PAPER_DATA_DIR, TOLERANCE, TraceCache,
-    UnclassifiedCellError, load_table, long_accuracy, paper_cells, status_summary,
+    CELL_COLUMNS,
+    ERRATUM,
+    ERRATUM_CLASSES,
+    MATCH,
+    MATCH_PAPER_COUNTER,
+    PAPER_DATA_DIR,
+    TOLERANCE,
+    TraceCache,
+    UnclassifiedCellError,
+    load_table,
+    long_accuracy,
+    paper_cells,
+    status_summary,
 )
 from qsnn.models import list_archs
 

@@ -113,7 +113,6 @@ def test_rehearsal_notice_is_stamped_on_figures():
 
     sys.path.insert(0, str(ROOT / "figures"))
     import common
-
     import matplotlib.pyplot as plt
 
     fig = plt.figure()

@@ -15,8 +15,8 @@ import pytest
 
 from qsnn import render
 from qsnn.cli import main as qsnn_main
-
 from qsnn.summary import COLUMNS  # the contract's owner, not a copy of its column list
+
 STAND_IN = {"imagenet": "digits", "cifar10": "digits", "cifar100": "digits", "cifar10-dvs": "digits-dvs",
             "dvs-gesture": "digits-dvs", "n-caltech101": "digits-dvs"}
 

@@ -111,8 +111,15 @@ Params proportional to W) and the ResNet MAC-base audit of :mod:`qsnn.metrics.au
 
 from qsnn.metrics.activity import ActivityRecorder
 from qsnn.metrics.cost import (
-    PAPER_CONVENTION, PAPER_COUNTER, PRIMARY_CONVENTION, STRICT_CONVENTION, CostReport, CountingConvention, cost_frame,
-    cost_table, rebind_bits,
+    PAPER_CONVENTION,
+    PAPER_COUNTER,
+    PRIMARY_CONVENTION,
+    STRICT_CONVENTION,
+    CostReport,
+    CountingConvention,
+    cost_frame,
+    cost_table,
+    rebind_bits,
 )
 from qsnn.metrics.trace import LayerTrace, count_params, trace_layers
 

@@ -33,7 +33,13 @@ from qsnn import resources
 from qsnn.metrics.audit import imagenet_depth, imagenet_resnet_macs, layer_variants, resolution_scan
 from qsnn.metrics.consistency import Finding, consistency_findings
 from qsnn.metrics.cost import (
-    PAPER_CONVENTION, PAPER_COUNTER, PAPER_COUNTER_MISSED_ROLES, CountingConvention, cost_frame, rebind_bits, totals_of,
+    PAPER_CONVENTION,
+    PAPER_COUNTER,
+    PAPER_COUNTER_MISSED_ROLES,
+    CountingConvention,
+    cost_frame,
+    rebind_bits,
+    totals_of,
 )
 from qsnn.metrics.trace import LayerTrace, count_params, trace_layers
 from qsnn.wst import FULL_PRECISION_BITS, WST

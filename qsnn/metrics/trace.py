@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from qsnn.layers import QConv2d, QLinear, SpikeMatmul, SYNAPTIC_LAYERS
+from qsnn.layers import SYNAPTIC_LAYERS, QConv2d, QLinear, SpikeMatmul
 from qsnn.quant import WeightQuantizer
 
 

@@ -6,9 +6,8 @@
 * ``cifarnet``    CIFARNet of Fang et al. (PLIF) and its tiny sibling
 """
 
-from qsnn.models.registry import ArchSpec, UnknownArchitectureError, arch_spec, create, list_archs, register
-
 # Importing a family registers its architectures.
 from qsnn.models import cifarnet, resnet, sew_resnet, spikformer  # noqa: E402,F401
+from qsnn.models.registry import ArchSpec, UnknownArchitectureError, arch_spec, create, list_archs, register
 
 __all__ = ["ArchSpec", "UnknownArchitectureError", "arch_spec", "create", "list_archs", "register"]

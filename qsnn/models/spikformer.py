@@ -67,7 +67,16 @@ from torch import nn
 from qsnn.layers import MultiStep, QLinear, SpikeMatmul
 from qsnn.models.base import SpikingNetwork
 from qsnn.models.registry import register
-from qsnn.models.resnet import CIFAR, IMAGENET, TINY, TINY_MIN_SIDE, ConvBNLIF, check_input_shape, make_lif, threshold_of
+from qsnn.models.resnet import (
+    CIFAR,
+    IMAGENET,
+    TINY,
+    TINY_MIN_SIDE,
+    ConvBNLIF,
+    check_input_shape,
+    make_lif,
+    threshold_of,
+)
 from qsnn.wst import WST
 
 ATTENTION_SCALE = 0.125

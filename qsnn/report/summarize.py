@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from qsnn.summary import COLUMNS  # noqa: E402  (the contract's owner)
 from qsnn.wst import WST
 
-from qsnn.summary import COLUMNS  # noqa: E402  (the contract's owner)
 COST_COLUMNS = ["arch", "paper_dataset", "w_bits", "s_bits", "T", "params", "params_M", "macs", "sops_G", "s_ace_G"]
 NS_ACE_MEASURED = "measured"
 NS_ACE_ESTIMATED = "estimated from stand-in firing rates"
