@@ -451,7 +451,7 @@ def _build_config(raw: Mapping, base_dir: Path) -> ExperimentConfig:
         epochs=dict(raw["epochs"]), tables=tables, quick_datasets=dict(quick.get("datasets", {})),
         quick_archs=dict(quick.get("archs", {})), figures=figures, extensions=extensions,
         settings=settings, fake=data.get("fake"), archive_dir=data.get("archive_dir"),
-        outputs={**ALL_OUTPUTS, **(raw.get("outputs") or {})},
+        outputs={**default_outputs(tables, figures), **(raw.get("outputs") or {})},
     )
     _check_names(cfg)
     _check_outputs(cfg)
@@ -462,6 +462,14 @@ def _paper_dir(raw: Mapping, base_dir: Path) -> Path:
     """The config's ``paper_dir`` (relative to ``base_dir``), or else the tables shipped with qsnn,
     so the workflow plans the same from any working directory (``snakemake --directory``)."""
     return base_dir / raw["paper_dir"] if "paper_dir" in raw else resources.paper_tables_dir()
+
+
+def default_outputs(tables: tuple[TableSpec, ...], figures: tuple[FigureSpec, ...]) -> dict:
+    """Without `outputs:`, render every configured table, Figs. 1-3 (they plot no table rows) and
+    every configured Fig. 4-6, every hardware CSV and the report."""
+    configured = {int(f.name[3:]) for f in figures}
+    return {**ALL_OUTPUTS, "tables": sorted(spec.number for spec in tables),
+            "figures": sorted({1, 2, 3} | configured)}
 
 
 def _check_profile_data(profile: str, data: Mapping) -> None:

@@ -31,7 +31,18 @@ def register(sub) -> None:
     q.add_argument("--out", type=Path, required=True, help="output .tex; tables/ and figures/ are relative to it")
     q.add_argument("--profile", choices=PROFILES, default=None, help="state this profile in the preamble text")
     q.add_argument("--templates", type=Path, default=TEMPLATE_DIR, help=f"template folder (default {TEMPLATE_DIR})")
+    q.add_argument("--tables", type=_numbers, default=TABLES, help="tables to input, e.g. 1,2,3")
+    q.add_argument("--figures", type=_numbers, default=(1, 2, 3, 4, 5, 6), help="figures to input, e.g. 1,4")
     q.set_defaults(func=run_paper)
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    import argparse
+
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers, e.g. 1,2,3") from None
 
 
 def run_table(args) -> int:
@@ -50,6 +61,6 @@ def run_table(args) -> int:
 def run_paper(args) -> int:
     from qsnn.render import render_paper, write_atomic
 
-    tex = render_paper(args.profile, template_dir=args.templates)
+    tex = render_paper(args.profile, tables=args.tables, figures=args.figures, template_dir=args.templates)
     print(f"wrote {write_atomic(tex, args.out)}")
     return 0

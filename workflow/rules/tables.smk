@@ -35,8 +35,8 @@ rule table:
 rule paper_tex:
     input:
         template=f"{WORKFLOW_DIR}/tables/paper.tex.j2",
-        tables=expand("results/tables/table{n}.tex", n=TABLES),
-        figures=expand("results/figures/fig{n}.pdf", n=FIGURES),
+        tables=expand("results/tables/table{n}.tex", n=OUTPUTS["tables"]),
+        figures=expand("results/figures/fig{n}.pdf", n=OUTPUTS["figures"]),
     output:
         "results/paper.tex",
     conda:
@@ -47,5 +47,8 @@ rule paper_tex:
         profile=PROFILE,
         # The templates the DAG tracks (next to the Snakefile), not another install's copy.
         templates=lambda wildcards, input: Path(input.template).parent,
+        tables=",".join(map(str, OUTPUTS["tables"])),
+        figures=",".join(map(str, OUTPUTS["figures"])),
     shell:
-        "qsnn render paper --templates {params.templates} --profile {params.profile} --out {output} > {log} 2>&1"
+        "qsnn render paper --templates {params.templates} --profile {params.profile} --tables {params.tables}"
+        " --figures {params.figures} --out {output} > {log} 2>&1"
