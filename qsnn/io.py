@@ -44,3 +44,14 @@ def atomic_write_csv(frame, path: Path, **to_csv) -> Path:
     """A pandas DataFrame as CSV (no index unless asked)."""
     to_csv.setdefault("index", False)
     return atomic_write(path, lambda tmp: frame.to_csv(tmp, **to_csv))
+
+
+def atomic_write_npz(path: Path, **arrays) -> Path:
+    """NumPy arrays as one .npz (``np.savez`` through an open file: given a name, it appends .npz)."""
+    import numpy as np
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    return atomic_write(path, write)

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -48,6 +46,7 @@ import torch
 from torch.utils.data import Dataset
 
 from qsnn.data.neuromorphic import EventFrames
+from qsnn.io import atomic_write_npz
 
 SENSOR_SIZE = (8, 8, 2)
 PAD = 2  # pixels of black border for sub-pixel shifts (|shift| < 1 px)
@@ -146,17 +145,9 @@ def load_or_generate(root: Path, seed: int = 0, cfg: SaccadeSensorConfig = Sacca
     bunch = load_digits()
     events, offsets = generate_events(bunch.images / 16.0, seed, cfg)
     labels = bunch.target.astype(np.int64)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, events=events, offsets=offsets, labels=labels,
-                     config=json.dumps({"seed": seed, **asdict(cfg)}))
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is ordinary shared data
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    config = json.dumps({"seed": seed, **asdict(cfg)})
+    # One atomic writer for every cache (qsnn.io): a kill never leaves a half file under the name.
+    atomic_write_npz(path, events=events, offsets=offsets, labels=labels, config=config)
     return events, offsets, labels
 
 

@@ -85,8 +85,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -95,6 +93,7 @@ import torch
 from torch.utils.data import Dataset
 
 from qsnn.data.neuromorphic import EventFrames, per_class_split
+from qsnn.io import atomic_write_npz
 
 SENSOR_SIZE = (16, 16, 2)  # tonic's (W, H, P) of the emulated sensor
 FRAME_SIZE = (8, 8)  # what the models see: (W, H) after tonic's Downsample
@@ -292,17 +291,9 @@ def load_or_generate(root: Path, seed: int = 0, cfg: MotionSensorConfig = Motion
             return z["events"], z["offsets"], z["labels"]
     labels = labels_of(cfg)
     events, offsets = generate_events(labels, seed, cfg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, events=events, offsets=offsets, labels=labels,
-                     config=json.dumps({"seed": seed, **asdict(cfg), "classes": list(CLASSES)}))
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is ordinary shared data
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    config = json.dumps({"seed": seed, **asdict(cfg), "classes": list(CLASSES)})
+    # One atomic writer for every cache (qsnn.io): a kill never leaves a half file under the name.
+    atomic_write_npz(path, events=events, offsets=offsets, labels=labels, config=config)
     return events, offsets, labels
 
 
