@@ -3,8 +3,10 @@
     python benchmarks/bench_neuron.py [--threads 2] [--rounds 20] [--warmup 3]
 
 Shape [T=4, B=32, C=128, H=16, W=16], float32, tau=2, hard reset to 0, ATan surrogate (alpha=2).
-Every implementation runs once per round, in turn, in this one process (so a busy machine
-slows them alike); the medians over the rounds are reported with the load average. Timed:
+Every implementation runs once per round, in turn (the order rotates from round to round), in
+this one process, so a busy machine slows them alike; the medians over the rounds are reported
+with the load average. On a loaded machine, multi-threaded torch ops (OpenMP) slow down far more
+than single-threaded ones, so compare with ``--threads 1`` too. Timed:
 
 * ``ours S=1`` / ``ours S=4``: ``MultiBitLIF`` as the models use it (``kernel="auto"``: the
   fused numba loop on CPU when numba is importable);
@@ -91,8 +93,11 @@ def main() -> None:
 
     load_before = os.getloadavg()
     samples: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
     for i in range(args.warmup + args.rounds):
-        for name, run in runs.items():
+        # rotate the order each round: a run right after an OpenMP op competes with its spinning threads
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            run = runs[name]
             start = time.perf_counter()
             fwd_bwd(run, x, grad)
             if i >= args.warmup:

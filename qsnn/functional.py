@@ -116,7 +116,8 @@ def multilevel_spike(v: torch.Tensor, v_th: float, levels: int, alpha: float = 2
 #   reads x and writes the spikes (one pass each, nothing else saved: backward recomputes the
 #   membrane from x, which costs flops, not memory traffic); backward reads x and the incoming
 #   gradient and writes the input gradient. numba compiles the two kernels once per dtype into
-#   its on-disk cache (seconds the first time, ~0.1 s after).
+#   its on-disk cache (seconds the first time); a process then pays about a second to import numba
+#   and load them. Several threads split the columns (torch's thread count).
 # * ``torch`` (other devices, or without numba): in-place torch ops, 2 per time step forward and
 #   ~10 whole-tensor passes backward (the surrogate of every step at once, then one fused
 #   multiply-add per step for the carry). The membrane is kept negated, n = -m, because
@@ -132,7 +133,9 @@ def multilevel_spike(v: torch.Tensor, v_th: float, levels: int, alpha: float = 2
 #   g = (1 / (1 + (c * d)^2)) * (alpha / 2) * grad_s[t] + carry,  c = pi / 2 * alpha  (ATan)
 #   carry for step t-1 = g / tau, or 0 where step t-1 fired under a hard reset (detached reset).
 KERNELS = ("auto", "fused", "torch", "graph")
-FUSED_MIN_ELEMENTS = 1 << 14  # below this a parallel loop's start-up costs more than the ops it saves
+# Smaller tensors stay on torch ops, where a kernel call's fixed costs would eat the gain; also the
+# fewest columns a helper thread of the fused kernel gets.
+FUSED_MIN_ELEMENTS = 1 << 14
 _FUSED_CHUNK = 4096  # elements one thread sweeps through all T steps (its state stays in L1/L2)
 _FUSED_SCRATCH = 1 << 16  # backward's per-block membranes over T steps (256 KiB in float32)
 
@@ -453,8 +456,9 @@ def choose_kernel(x: torch.Tensor, kernel: str = "auto") -> str:
         if kernel == "fused" and not (x.device.type == "cpu" and _fused_kernels()):
             raise ValueError("kernel='fused' needs a CPU tensor and numba (pip install numba)")
         return kernel
-    fused = (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
-             and x.numel() >= FUSED_MIN_ELEMENTS and x.dim() >= 1 and _fused_kernels() is not None)
+    # T = 1 has no time loop to fuse: the torch ops are as fast, without importing numba
+    fused = (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and x.dim() >= 1
+             and x.shape[0] >= 2 and x.numel() >= FUSED_MIN_ELEMENTS and _fused_kernels() is not None)
     return "fused" if fused else "torch"
 
 

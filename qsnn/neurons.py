@@ -28,7 +28,9 @@ class MultiBitLIF(nn.Module):
     Either way the reset is detached from the graph (SpikingJelly's ``detach_reset``).
 
     Backward uses the ATan surrogate around the nearest firing level, with
-    backpropagation through time in one fused node (:class:`qsnn.functional.MultiStepLIF`).
+    backpropagation through time in one fused node (:class:`qsnn.functional.MultiStepLIF`):
+    one compiled loop per direction on CPU (numba), torch ops elsewhere, and a traceable
+    form inside ``torch.compile``; all three give the same bits.
 
     Mixed precision: under ``torch.autocast`` the membrane and the spikes stay float32
     (the output is float32 whatever the input's dtype): float16 holds integers exactly

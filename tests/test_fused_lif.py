@@ -127,5 +127,6 @@ def test_auto_kernel_choice():
     assert functional.choose_kernel(large) == ("fused" if HAS_NUMBA else "torch")
     assert functional.choose_kernel(large.to(torch.float16)) == "torch"
     assert functional.choose_kernel(large.to("meta")) == "torch"
+    assert functional.choose_kernel(large.reshape(1, -1)) == "torch"  # one step: no time loop to fuse
     with pytest.raises(ValueError, match="kernel='nope'"):
         functional.choose_kernel(small, "nope")

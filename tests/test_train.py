@@ -15,10 +15,16 @@ import torch
 
 from qsnn.cli import main as qsnn_main
 from qsnn.train import (
-    ConfigMismatchError, NonFiniteLossError, RuntimeOptions, TrainConfig, default_epochs, evaluate_checkpoint, train,
+    ConfigMismatchError,
+    NonFiniteLossError,
+    RuntimeOptions,
+    TrainConfig,
+    default_epochs,
+    engine,
+    evaluate_checkpoint,
+    train,
 )
 from qsnn.train import checkpoint as ckpt_module
-from qsnn.train import engine
 
 ARCH = "sew-resnet-tiny"
 DESIGN_KEYS = {
@@ -227,3 +233,84 @@ def test_config_defaults_and_validation():
         TrainConfig(dataset="digits", arch=ARCH, wst="1/1/1", epochs=0)
     with pytest.raises(ValueError):
         TrainConfig(dataset="digits", arch=ARCH, wst="1/1", epochs=1)
+
+
+# --------------------------------------------------------------------------- per-step overhead
+
+
+def test_a_late_non_finite_loss_names_its_step_and_stops_before_the_checkpoint(tmp_path, data_root, monkeypatch):
+    """The NaN/inf flag is read back lazily (not every step), yet the error names the first bad step."""
+    real_loss, calls = engine.F.cross_entropy, []
+
+    def inf_from_third_step(*args, **kwargs):
+        calls.append(1)
+        return real_loss(*args, **kwargs) * (float("inf") if len(calls) >= 3 else 1.0)
+
+    monkeypatch.setattr(engine.F, "cross_entropy", inf_from_third_step)
+    with pytest.raises(NonFiniteLossError, match=r"became inf at epoch 1, step 3 \(lr "):
+        train(config(limit_batches=None, batch_size=128), runtime(tmp_path / "late", data_root))
+    assert not (tmp_path / "late" / "checkpoint.pt").exists() and not (tmp_path / "late" / "metrics.json").exists()
+
+
+def crop_flip_split(n: int = 40):
+    from qsnn.data.static import CropFlip, TensorImages
+
+    gen = torch.Generator().manual_seed(5)
+    images = torch.rand(n, 3, 8, 8, generator=gen)
+    return TensorImages(images, torch.arange(n) % 10, (0.5, 0.4, 0.3), (0.2, 0.2, 0.2), augment=CropFlip(padding=2))
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_in_memory_batches_are_the_dataloaders_bit_for_bit(augment, data_root, tmp_path, monkeypatch):
+    """Indexing a split held in memory yields what the DataLoader yields: same order, same augmentation draws."""
+    dataset = crop_flip_split() if augment else engine.load_data(config(), runtime(tmp_path, data_root)).train
+    cfg, ctx, options = config(batch_size=16), engine.DistContext(), runtime(tmp_path, data_root)
+    fast = engine.make_loader(dataset, cfg, ctx, options, train=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "tensor_split", lambda dataset: None)  # what the engine built before
+        slow = engine.make_loader(dataset, cfg, ctx, options, train=True)
+    assert isinstance(fast, engine.TensorBatches) and isinstance(slow, torch.utils.data.DataLoader)
+    assert len(fast) == len(slow)
+    for epoch in (0, 1):
+        batches, rng = {}, {}
+        for name, loader in (("fast", fast), ("slow", slow)):
+            engine.set_epoch(loader, cfg.seed, epoch)
+            torch.manual_seed(11)  # augmentation draws from the global RNG, in the main process
+            batches[name] = [(x.clone(), y.clone()) for x, y in loader]
+            rng[name] = torch.get_rng_state()
+        assert len(batches["fast"]) == len(batches["slow"])
+        for (xf, yf), (xs, ys) in zip(batches["fast"], batches["slow"]):
+            assert torch.equal(xf, xs) and torch.equal(yf, ys) and xf.dtype == xs.dtype and yf.dtype == ys.dtype
+        assert torch.equal(rng["fast"], rng["slow"])  # the same number of draws: later draws agree too
+
+
+def test_evaluation_batch_size_changes_no_result(reference_run, data_root, tmp_path):
+    """The larger evaluation batch measures what batches of the training size measured."""
+    from qsnn.metrics import ActivityRecorder
+
+    state = torch.load(reference_run / "checkpoint.pt", weights_only=True)
+    data = engine.load_data(config(limit_batches=None), runtime(tmp_path, data_root))
+    model = engine.build_model(config(), data)
+    model.load_state_dict(state["model"])
+    ctx, cfg = engine.DistContext(), config(limit_batches=None)
+    big = engine.make_loader(data.test, cfg, ctx, runtime(tmp_path, data_root), train=False)
+    small = engine.TensorBatches(engine.tensor_split(data.test), batch_size=cfg.batch_size)
+    assert big.batch_size > small.batch_size
+    measured = []
+    for loader in (big, small):
+        with ActivityRecorder(model) as recorder:
+            accuracy = engine.evaluate_accuracy(model, loader, cfg, ctx)
+            measured.append((accuracy, recorder.layer_input_rates(), recorder.neuron_table().to_dict()))
+    assert measured[0] == measured[1]
+    # limit_batches counts training-size batches of the test split, whatever the evaluation batch
+    assert engine.eval_samples(big, config(limit_batches=2)) == 2 * 64
+
+
+def test_one_line_per_epoch_when_stdout_is_not_a_terminal(tmp_path, data_root, capsys):
+    code = qsnn_main(["train", "--dataset", "digits", "--arch", ARCH, "--wst", "1/1/1", "--epochs", "2",
+                      "--out", str(tmp_path / "run"), "--data-root", str(data_root), "--threads", "1", "--limit-batches", "1"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert [line.split("  ")[0] for line in out if line.startswith("epoch ")] == ["epoch 1/2", "epoch 2/2"]
+    assert all(" loss " in line and "train acc" in line and "test acc" in line and line.endswith(" s")
+               for line in out if line.startswith("epoch "))

@@ -21,7 +21,8 @@ DataLoader's per-sample fetch and collate, when ``num_workers`` is 0: the same s
 the same augmentation calls in the same order, so the same bits. The loss is checked for
 NaN/inf on the device and read back every ``NONFINITE_CHECK_EVERY`` steps and at the end of
 each epoch (not every step: each read waits for the GPU). Evaluation batches are larger (up to
-``EVAL_BATCH_ELEMENTS`` input elements), which does not change any output (tested).
+``EVAL_BATCH_ELEMENTS`` input elements); on CPU that changes no output of the tiny models (tested:
+accuracy and activity, bit for bit), and ``limit_batches`` still counts training-size batches.
 
 ``RuntimeOptions.compile`` runs training and the per-epoch evaluation through
 ``torch.compile`` (the neuron's time loop traces into one graph, see
@@ -60,9 +61,9 @@ from tqdm.auto import tqdm
 from qsnn.train.checkpoint import (
     CHECKPOINT_NAME,
     atomic_write_text,
-    remove_orphan_temps,
     capture_rng_state,
     load_checkpoint,
+    remove_orphan_temps,
     restore_rng_state,
     save_checkpoint,
 )
