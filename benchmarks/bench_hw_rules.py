@@ -104,6 +104,9 @@ def main(argv=None) -> int:
     p.add_argument("--rules", nargs="+", default=list(RULES), choices=RULES)
     p.add_argument("--rerun", action="store_true", help="then run the same commands again, every cache warm")
     p.add_argument("--cold-wasm", action="store_true", help="an empty YoWASP cache (the tools' first start compiles them)")
+    p.add_argument("--activity-jobs", type=int, default=None,
+                   help="append --jobs N to the two activity commands (a rule with `threads: N`; the workflow "
+                        "runs them with one job today)")
     p.add_argument("--json", type=Path, help="write the times here too")
     args = p.parse_args(argv)
 
@@ -117,6 +120,9 @@ def main(argv=None) -> int:
         shutil.rmtree(env["YOWASP_CACHE_DIR"], ignore_errors=True)
     checkpoint = (args.checkpoint or train_checkpoint(repo, scratch, env)).resolve()
     cmds = commands(repo, scratch, checkpoint, env)
+    if args.activity_jobs:
+        for rule in ("hw_activity_rtl", "synth_activity"):
+            cmds[rule] += ["--jobs", str(args.activity_jobs)]
     print(f"repo {repo}\nscratch {scratch}\ncheckpoint {checkpoint}\n{os.cpu_count()} CPUs", flush=True)
 
     times: dict[str, dict] = {}

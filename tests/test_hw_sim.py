@@ -183,3 +183,21 @@ def test_runtime_objects_compiled_once_per_variant(tmp_path):
     assert "-o verilated.o" in (a.directory / "build.log").read_text()
     assert "-o verilated.o" not in (b.directory / "build.log").read_text()
     assert len(list(build_dir.glob("runtime-check-*"))) == 1
+
+
+def test_parallel_rtl_activity_gives_the_table_of_one_job(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from qsnn.hardware import rtl_activity
+
+    monkeypatch.setattr(rtl_activity, "layer_for", lambda wst, cfg, checkpoint, cache: (wst.bit_budget, "fake"))
+
+    def fake_measure(wst, layer, provenance, cfg, build_dir):
+        return pd.DataFrame({"w_bits": [wst.w_bits], "s_bits": [wst.s_bits], "T": [wst.T], "toggles": [layer * 7],
+                             "weights": [provenance]})
+
+    monkeypatch.setattr(rtl_activity, "measure_layer", fake_measure)
+    one = rtl_activity.measure_activity(tmp_path / "one.csv", jobs=1)
+    two = rtl_activity.measure_activity(tmp_path / "two.csv", jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert len(one) == 12 and (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()

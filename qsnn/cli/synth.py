@@ -126,7 +126,8 @@ def cmd_sweep(args) -> int:
 def cmd_activity(args) -> int:
     import pandas as pd
 
-    from qsnn.hardware import fits, netlist_activity as na, synth
+    from qsnn.hardware import fits, synth
+    from qsnn.hardware import netlist_activity as na
     from qsnn.wst import parse_wst
 
     if args.reuse:

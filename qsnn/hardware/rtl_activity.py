@@ -53,7 +53,14 @@ import pandas as pd
 import torch
 
 from qsnn.hardware.reference import (
-    STAND_IN_DATASET, RealLayer, load_model, model_stimuli, quick_train, real_layer, rebuild, reference_layer,
+    STAND_IN_DATASET,
+    RealLayer,
+    load_model,
+    model_stimuli,
+    quick_train,
+    real_layer,
+    rebuild,
+    reference_layer,
 )
 from qsnn.hardware.sim import check_wst, rtl_weight_field, simulate_tile
 from qsnn.wst import WST, parse_wst

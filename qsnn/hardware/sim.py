@@ -14,8 +14,8 @@ in a temporary directory and renamed into place, so concurrent users of the
 same cache never see half a build. Variants: ``fast`` (throughput, no
 instrumentation, C++ -O2), ``check`` (the same model at C++ -O0: builds 2-3x faster,
 for short runs such as the cycle-count validation), ``trace`` (VCD support, off unless
-a VCD path is given), ``coverage`` (Verilator toggle coverage, for
-:mod:`qsnn.hardware.rtl_activity`). The C++ optimisation level changes how fast a
+a VCD path is given; -O2), ``coverage`` (Verilator toggle coverage, for
+:mod:`qsnn.hardware.rtl_activity`; -O0). The C++ optimisation level changes how fast a
 model runs, never what it computes.
 
 Public API (the accelerator model's validation calls the last two):
@@ -177,10 +177,10 @@ def _source_digest(top: str, variant: str, params: dict[str, int], version: str)
 
 
 _BUILD_FLAGS = ("--x-assign", "fast", "--x-initial", "fast", "-O3", "-Wno-fatal")
-# C++ optimisation per variant. "fast" is the throughput build (benchmarks/bench_sim.py);
-# "check", "trace" and "coverage" simulate a few thousand cycles, so their build dominates and
-# -O0 compiles 2.5x faster than -O2 (the outputs and toggle counts do not depend on it).
-_OPT = {"fast": "-O2", "check": "-O0", "trace": "-O0", "coverage": "-O0"}
+# C++ optimisation per variant. "fast" and "trace" (the neuron of benchmarks/bench_sim.py)
+# keep -O2 for throughput; "check" and "coverage" simulate a few thousand cycles, so their build
+# dominates and -O0 compiles 2.5x faster than -O2 (outputs and toggle counts do not depend on it).
+_OPT = {"fast": "-O2", "check": "-O0", "trace": "-O2", "coverage": "-O0"}
 # VM_PARALLEL_BUILDS=0: the model is compiled as one file (Vtop__ALL.cpp), without the two
 # precompiled headers a split build makes first (most of a small model's build). The wheel's
 # verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks split builds if one is ever made:
