@@ -13,6 +13,10 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+# `snakemake --report results/report.html`: this page opens it (what the report holds, where to start).
+report: "workflow/report/workflow.rst"
+
+
 # A --configfile is a whole configuration: config/paper.yaml, config/rehearsal.yaml or a user's own
 # file replace the quick profile instead of being merged over it (a merge would leave the quick
 # profile's tables, figures and extensions in a config that selects fewer). --config KEY=VALUE
@@ -23,7 +27,6 @@ if not workflow.overwrite_configfiles:
     configfile: f"{workflow.basedir}/config/config.yaml"
 
 
-
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
@@ -32,6 +35,7 @@ include: "workflow/rules/hardware.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/search.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -52,10 +56,14 @@ localrules:
     figure,
     table,
     paper_tex,
+    search_round,
+    search_summary,
+    search_table,
+    search_figure,
 
 
 rule all:
+    default_target: True
     input:
         # Every run, table, figure, hardware CSV and report; the config's `outputs:` may narrow it.
         default_targets(),
-    default_target: True

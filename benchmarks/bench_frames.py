@@ -55,21 +55,24 @@ def bench_binning(events: np.ndarray, T: int, repeats: int) -> None:
     downsample = tt.Downsample(sensor_size=SENSOR, target_size=RESIZED)
     full_ours = median_ms(lambda: frame_transform(SENSOR, T)(events), repeats)
     full_tonic = median_ms(lambda: tonic_event_frames(downsample(events), frame_size, T), repeats)
-    print(f"T={T:2d}  binning: ours {ms_ours:5.2f} ms  tonic ToFrame {ms_tonic:6.2f} ms  "
-          f"ratio {ms_tonic / ms_ours:5.1f}x  | with Downsample: ours {full_ours:5.2f} ms  "
-          f"tonic {full_tonic:6.2f} ms  ratio {full_tonic / full_ours:4.1f}x  (identical frames: yes)")
+    print(
+        f"T={T:2d}  binning: ours {ms_ours:5.2f} ms  tonic ToFrame {ms_tonic:6.2f} ms  "
+        f"ratio {ms_tonic / ms_ours:5.1f}x  | with Downsample: ours {full_ours:5.2f} ms  "
+        f"tonic {full_tonic:6.2f} ms  ratio {full_tonic / full_ours:4.1f}x  (identical frames: yes)"
+    )
 
 
 def bench_cached_epoch(n: int, T: int, repeats: int) -> None:
     rng = np.random.default_rng(0)
     shape = (n, T, 2, *RESIZED[::-1])
     with tempfile.TemporaryDirectory() as tmp:
-        path = cached_frames(Path(tmp), f"bench-T{T}", {"bench": True}, shape,
-                             lambda i: rng.poisson(3, shape[1:]))
+        path = cached_frames(Path(tmp), f"bench-T{T}", {"bench": True}, shape, lambda i: rng.poisson(3, shape[1:]))
         ds = CachedFrameDataset(path, [0] * n)
         ms = median_ms(lambda: [ds[i] for i in range(n)], max(1, repeats // 3))
-    print(f"T={T:2d}  cached read: {1000 * ms / n:6.1f} us/sample, {ms / 1000 * 10_000 / n:5.2f} s per "
-          f"10,000-recording epoch (CIFAR10-DVS size; one process, warm page cache)")
+    print(
+        f"T={T:2d}  cached read: {1000 * ms / n:6.1f} us/sample, {ms / 1000 * 10_000 / n:5.2f} s per "
+        f"10,000-recording epoch (CIFAR10-DVS size; one process, warm page cache)"
+    )
 
 
 def main() -> None:

@@ -43,8 +43,9 @@ RULES = ("hw_activity_rtl", "synth_sweep", "synth_activity", "synth_validate")
 
 
 def supports(repo: Path, env: dict, args: list[str], flag: str) -> bool:
-    out = subprocess.run([sys.executable, "-m", "qsnn.cli", *args, "--help"], cwd=repo, env=env,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "qsnn.cli", *args, "--help"], cwd=repo, env=env, capture_output=True, text=True
+    )
     return flag in out.stdout
 
 
@@ -53,19 +54,46 @@ def commands(repo: Path, scratch: Path, checkpoint: Path, env: dict) -> dict[str
     hw = scratch / "results" / "hardware"
     data = repo / "data"
     cmds = {
-        "hw_activity_rtl": ["hw", "activity", "--checkpoint", str(checkpoint), "--data-root", str(data),
-                            "--out", str(hw / "activity_rtl.csv")],
-        "synth_sweep": ["synth", "sweep", "--jobs", "2", "--out", str(hw / "synthesis.csv"),
-                        "--cache-dir", str(hw / "synth_cache")],
-        "synth_activity": ["synth", "activity", "--rtl-csv", str(hw / "activity_rtl.csv"),
-                           "--netlist-rows", str(hw / "activity_netlist.csv"), "--out", str(hw / "activity.csv"),
-                           "--fits-out", str(hw / "activity_fits.csv")],
+        "hw_activity_rtl": [
+            "hw",
+            "activity",
+            "--checkpoint",
+            str(checkpoint),
+            "--data-root",
+            str(data),
+            "--out",
+            str(hw / "activity_rtl.csv"),
+        ],
+        "synth_sweep": [
+            "synth",
+            "sweep",
+            "--jobs",
+            "2",
+            "--out",
+            str(hw / "synthesis.csv"),
+            "--cache-dir",
+            str(hw / "synth_cache"),
+        ],
+        "synth_activity": [
+            "synth",
+            "activity",
+            "--rtl-csv",
+            str(hw / "activity_rtl.csv"),
+            "--netlist-rows",
+            str(hw / "activity_netlist.csv"),
+            "--out",
+            str(hw / "activity.csv"),
+            "--fits-out",
+            str(hw / "activity_fits.csv"),
+        ],
         "synth_validate": ["synth", "validate", "--out", str(hw / "accel_validation.csv")],
     }
     # Cache locations the workflow leaves at their defaults (under results/); pointed at the
     # scratch folder where this checkout's CLI can.
-    for rule, sub, flag, path in (("synth_activity", ["synth", "activity"], "--work-dir", hw / "netlist_sim"),
-                                  ("synth_validate", ["synth", "validate"], "--build-dir", hw / "build")):
+    for rule, sub, flag, path in (
+        ("synth_activity", ["synth", "activity"], "--work-dir", hw / "netlist_sim"),
+        ("synth_validate", ["synth", "validate"], "--build-dir", hw / "build"),
+    ):
         if supports(repo, env, sub, flag):
             cmds[rule] += [flag, str(path)]
     return cmds
@@ -76,37 +104,76 @@ def run(cmd: list[str], cwd: Path, env: dict, log: Path) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(log, "w") as fh:
-        proc = subprocess.run([sys.executable, "-m", "qsnn.cli", *cmd], cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "qsnn.cli", *cmd], cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT
+        )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}); see {log}")
-    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "load_at_start": round(load, 2),
-            "load_at_end": round(os.getloadavg()[0], 2)}
+    return {
+        "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
+        "load_at_start": round(load, 2),
+        "load_at_end": round(os.getloadavg()[0], 2),
+    }
 
 
 def train_checkpoint(repo: Path, scratch: Path, env: dict) -> Path:
     out = scratch / "checkpoint"
     if not (out / "checkpoint.pt").exists():
-        subprocess.run([sys.executable, "-m", "qsnn.cli", "train", "--dataset", "digits", "--arch", "spikformer-tiny",
-                        "--wst", "8/1/4", "--epochs", "2", "--lr", "0.002", "--threads", "1", "--no-progress",
-                        "--out", str(out), "--data-root", str(repo / "data")], cwd=scratch, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "qsnn.cli",
+                "train",
+                "--dataset",
+                "digits",
+                "--arch",
+                "spikformer-tiny",
+                "--wst",
+                "8/1/4",
+                "--epochs",
+                "2",
+                "--lr",
+                "0.002",
+                "--threads",
+                "1",
+                "--no-progress",
+                "--out",
+                str(out),
+                "--data-root",
+                str(repo / "data"),
+            ],
+            cwd=scratch,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return out / "checkpoint.pt"
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--repo", type=Path, default=REPO, help="checkout whose qsnn runs (default: this one)")
     p.add_argument("--scratch", type=Path, help="scratch folder (default: a new temporary one; kept)")
     p.add_argument("--checkpoint", type=Path, help="checkpoint.pt for hw_activity_rtl (default: train a small one)")
     p.add_argument("--rules", nargs="+", default=list(RULES), choices=RULES)
     p.add_argument("--rerun", action="store_true", help="then run the same commands again, every cache warm")
-    p.add_argument("--cold-wasm", action="store_true", help="an empty YoWASP cache (the tools' first start compiles them)")
-    p.add_argument("--activity-jobs", type=int, default=None,
-                   help="append --jobs N to the two activity commands (a rule with `threads: N`; the workflow "
-                        "runs them with one job today)")
+    p.add_argument(
+        "--cold-wasm", action="store_true", help="an empty YoWASP cache (the tools' first start compiles them)"
+    )
+    p.add_argument(
+        "--activity-jobs",
+        type=int,
+        default=None,
+        help="append --jobs N to the two activity commands (a rule with `threads: N`; the workflow "
+        "runs them with one job today)",
+    )
     p.add_argument("--json", type=Path, help="write the times here too")
     args = p.parse_args(argv)
 

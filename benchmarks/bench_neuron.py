@@ -47,11 +47,20 @@ def spikingjelly_lif():
         from spikingjelly.activation_based import neuron, surrogate
     except ImportError:
         return None
-    return neuron.LIFNode(tau=2.0, decay_input=False, v_threshold=1.0, v_reset=0.0,
-                          surrogate_function=surrogate.ATan(alpha=2.0), detach_reset=True, step_mode="m")
+    return neuron.LIFNode(
+        tau=2.0,
+        decay_input=False,
+        v_threshold=1.0,
+        v_reset=0.0,
+        surrogate_function=surrogate.ATan(alpha=2.0),
+        detach_reset=True,
+        step_mode="m",
+    )
 
 
-def fwd_bwd(run: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def fwd_bwd(
+    run: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, grad: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     x.grad = None
     out = run(x)
     out.backward(grad)
@@ -63,8 +72,10 @@ def check_against_spikingjelly(sj, x: torch.Tensor, grad: torch.Tensor) -> str:
     theirs, their_grad = fwd_bwd(sj, x, grad)
     ours, our_grad = fwd_bwd(MultiBitLIF(s_bits=1), x, grad)
     spikes_equal, grads_equal = torch.equal(ours, theirs), torch.equal(our_grad, their_grad)
-    return (f"bit-exact vs SpikingJelly on {x.numel():,} elements: spikes {spikes_equal}, input gradients {grads_equal}"
-            + ("" if grads_equal else f" (max |diff| {float((our_grad - their_grad).abs().max()):.3g})"))
+    return (
+        f"bit-exact vs SpikingJelly on {x.numel():,} elements: spikes {spikes_equal}, input gradients {grads_equal}"
+        + ("" if grads_equal else f" (max |diff| {float((our_grad - their_grad).abs().max()):.3g})")
+    )
 
 
 def main() -> None:
@@ -96,7 +107,7 @@ def main() -> None:
     names = list(runs)
     for i in range(args.warmup + args.rounds):
         # rotate the order each round: a run right after an OpenMP op competes with its spinning threads
-        for name in names[i % len(names):] + names[:i % len(names)]:
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             run = runs[name]
             start = time.perf_counter()
             fwd_bwd(run, x, grad)
@@ -105,21 +116,33 @@ def main() -> None:
     load_after = os.getloadavg()
 
     ms = {name: 1e3 * statistics.median(v) for name, v in samples.items()}
-    print(f"forward+backward, shape {SHAPE}, float32, {args.threads} threads, median of {args.rounds} alternating "
-          f"rounds; ours runs kernel '{choose_kernel(x.detach())}'; 1-min load average {load_before[0]:.1f} before, "
-          f"{load_after[0]:.1f} after, on {os.cpu_count()} cores")
+    print(
+        f"forward+backward, shape {SHAPE}, float32, {args.threads} threads, median of {args.rounds} alternating "
+        f"rounds; ours runs kernel '{choose_kernel(x.detach())}'; 1-min load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after, on {os.cpu_count()} cores"
+    )
     reference = ms.get("spikingjelly S=1")
     for name, value in ms.items():
         ratio = f"  SpikingJelly / this = {reference / value:.2f}x" if reference else ""
         print(f"  {name:18s} {value:8.2f} ms{ratio}")
-    print(f"S=4 / S=1: ours {ms['ours S=4'] / ms['ours S=1']:.2f}, torch ops {ms['torch ops S=4'] / ms['torch ops S=1']:.2f}")
+    print(
+        f"S=4 / S=1: ours {ms['ours S=4'] / ms['ours S=1']:.2f}, torch ops {ms['torch ops S=4'] / ms['torch ops S=1']:.2f}"
+    )
 
 
 def _torch_kernel(neuron: MultiBitLIF, x: torch.Tensor) -> torch.Tensor:
     from qsnn.functional import multistep_lif
 
-    return multistep_lif(x, neuron.tau, neuron.v_th, neuron.v_reset, neuron.levels, neuron.surrogate_alpha,
-                         neuron.reset == "hard", kernel="torch")
+    return multistep_lif(
+        x,
+        neuron.tau,
+        neuron.v_th,
+        neuron.v_reset,
+        neuron.levels,
+        neuron.surrogate_alpha,
+        neuron.reset == "hard",
+        kernel="torch",
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,10 @@ def main() -> int:
         table = paper_costs()
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    print(f"paper-costs: {len(table)} published cells, cold {times[0]:.2f} s, median of {args.repeat} {median:.2f} s "
-          f"({args.threads} threads); target < {TARGET_S:.0f} s: {'met' if times[0] < TARGET_S else 'MISSED'}")
+    print(
+        f"paper-costs: {len(table)} published cells, cold {times[0]:.2f} s, median of {args.repeat} {median:.2f} s "
+        f"({args.threads} threads); target < {TARGET_S:.0f} s: {'met' if times[0] < TARGET_S else 'MISSED'}"
+    )
     if args.audit:
         print_audit()
     return 0

@@ -30,7 +30,9 @@ from qsnn.hardware.sim import simulate_neuron, simulate_tile
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build-dir", type=Path, help="build cache (default: a fresh temporary folder, so the build is timed)")
+    parser.add_argument(
+        "--build-dir", type=Path, help="build cache (default: a fresh temporary folder, so the build is timed)"
+    )
     parser.add_argument("--cycles", type=int, default=2_000_000, help="streaming cycles of the throughput runs")
     args = parser.parse_args()
     tmp = None

@@ -23,16 +23,20 @@ def bench_one(cache: Path) -> None:
         cfg = synth.SynthConfig(family, "dsp", 8, 2)
         start = time.perf_counter()
         result = synth.synthesize(cfg, synth.SynthSetup(cache_dir=cache))
-        print(f"{cfg.slug}: {time.perf_counter() - start:.1f} s wall (yosys {result.synth_seconds:.1f} s, "
-              f"nextpnr {result.pnr_seconds or 0:.1f} s), target <= 10 s for synthesis")
+        print(
+            f"{cfg.slug}: {time.perf_counter() - start:.1f} s wall (yosys {result.synth_seconds:.1f} s, "
+            f"nextpnr {result.pnr_seconds or 0:.1f} s), target <= 10 s for synthesis"
+        )
 
 
 def bench_sweep(cache: Path | None) -> None:
     setup = synth.SynthSetup(cache_dir=cache) if cache else synth.SynthSetup()
     outcome = synth.run_sweep(synth.sweep_configs(), setup, jobs=2)
     fresh = [r for r in outcome.results if not r.cached]
-    print(f"{len(outcome.results)} configurations ({len(fresh)} synthesized) in {outcome.seconds:.1f} s "
-          f"on 2 workers, {len(outcome.failures)} failures; target <= 300 s")
+    print(
+        f"{len(outcome.results)} configurations ({len(fresh)} synthesized) in {outcome.seconds:.1f} s "
+        f"on 2 workers, {len(outcome.failures)} failures; target <= 300 s"
+    )
     if fresh:
         per = sorted(r.synth_seconds for r in fresh)
         print(f"yosys seconds per configuration: median {per[len(per) // 2]:.1f}, max {per[-1]:.1f}")

@@ -44,11 +44,36 @@ def result_digest(out: Path) -> tuple[str, dict]:
 
 def train_once(tree: Path, run: str, args) -> dict:
     dataset, arch, wst = run.split(":")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "qsnn.cli", "train", "--dataset", dataset, "--arch", arch, "--wst", wst,
-               "--epochs", str(args.epochs), "--batch-size", "128", "--lr", "0.002", "--out", tmp,
-               "--threads", str(args.threads), "--data-root", str(Path(args.data_root).resolve()), "--no-progress"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "qsnn.cli",
+            "train",
+            "--dataset",
+            dataset,
+            "--arch",
+            arch,
+            "--wst",
+            wst,
+            "--epochs",
+            str(args.epochs),
+            "--batch-size",
+            "128",
+            "--lr",
+            "0.002",
+            "--out",
+            tmp,
+            "--threads",
+            str(args.threads),
+            "--data-root",
+            str(Path(args.data_root).resolve()),
+            "--no-progress",
+        ]
         start = time.perf_counter()
         subprocess.run(cmd, check=True, env=env, cwd=tmp, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
@@ -58,7 +83,9 @@ def train_once(tree: Path, run: str, args) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", nargs="+", default=list(DEFAULT_RUNS), help="DATASET:ARCH:W/S/T, e.g. digits:spikformer-tiny:1/4/1")
+    ap.add_argument(
+        "--runs", nargs="+", default=list(DEFAULT_RUNS), help="DATASET:ARCH:W/S/T, e.g. digits:spikformer-tiny:1/4/1"
+    )
     ap.add_argument("--epochs", type=int, default=20, help="the quick profile's 20 by default")
     ap.add_argument("--threads", type=int, default=1, help="the workflow's one thread per run")
     ap.add_argument("--repeats", type=int, default=1)
@@ -79,8 +106,10 @@ def main() -> int:
                 samples.setdefault((run, name), []).append(train_once(trees[name], run, args))
     load_after = os.getloadavg()
 
-    print(f"{args.epochs} epochs, batch 128, {args.threads} thread(s), {args.repeats} repeat(s); 1-min load average "
-          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after, on {os.cpu_count()} cores")
+    print(
+        f"{args.epochs} epochs, batch 128, {args.threads} thread(s), {args.repeats} repeat(s); 1-min load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after, on {os.cpu_count()} cores"
+    )
     for run in args.runs:
         cells = []
         for name in trees:
@@ -91,7 +120,8 @@ def main() -> int:
         line = f"{run:40s} " + " | ".join(cells)
         if "baseline" in trees:
             ratio = statistics.median(s["wall"] for s in samples[(run, "baseline")]) / statistics.median(
-                s["wall"] for s in samples[(run, "this")])
+                s["wall"] for s in samples[(run, "this")]
+            )
             same = {s["digest"] for name in trees for s in samples[(run, name)]}
             line += f" | baseline/this {ratio:.2f}x, results {'identical' if len(same) == 1 else 'DIFFER'}"
         print(line)

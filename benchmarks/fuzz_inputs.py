@@ -35,6 +35,7 @@ def setting(dotted: str, value):
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
+
     return dotted.split(".")[-1] if "[" not in dotted else dotted, edit
 
 
@@ -45,26 +46,59 @@ def dropping(dotted: str):
         for part in parents:
             node = node[part]
         del node[leaf]
+
     return dotted.split(".")[-1], edit
 
 
 CONFIG_CASES = [
-    setting("profile", "fast"), setting("profile", 3), dropping("profile"), dropping("seed"), dropping("epochs"),
-    dropping("tables"), setting("seed", -1), setting("seed", 0.0), setting("seed", 2**40), setting("seed", "zero"),
-    setting("seed", True), setting("epochs.static", 0), setting("epochs.static", 20.0), setting("epochs.static", "20"),
-    setting("epochs.neuromorphic", -3), setting("epochs.typo", 3), dropping("epochs.static"),
-    setting("train.lr", 0), setting("train.lr", -1e-3), setting("train.lr", float("nan")), setting("train.lr", float("inf")),
-    setting("train.lr", "fast"), setting("train.batch_size", 0), setting("train.batch_size", 64.0),
-    setting("train.batch_size", "big"), setting("train.limit_batches", 0), setting("train.momentum", 0.9),
-    setting("train", "{lr: 0.001}"), setting("tables", {}), setting("tables.table9", {"datasets": ["cifar10"], "train": "all"}),
-    setting("tables.table2.train", [999]), setting("tables.table2.train", [1, 1]), setting("tables.table2.train", "some"),
-    setting("tables.table2.train", []), setting("tables.table2.datasets", []),
-    setting("tables.table2.datasets", ["cifar10", "cifar10"]), setting("tables.table2.datasets", ["cifar-10"]),
-    setting("tables.table1.datasets", ["dvs-gesture"]), setting("tables.table4.arch", "resnet-1000"),
-    setting("tables.table2.extra", 1), setting("figures.fig6.w_bits", [99]), setting("figures.fig6.w_bits", [9]),
-    setting("figures.fig6.datasets", ["mnist"]), setting("figures.fig9", {"tables": [2]}),
-    setting("figures.fig4.tables", [7]), setting("figures.fig5.weight_sweep.w_bits", [0]),
-    setting("figures.fig5.weight_sweep.arch", "nope"), setting("figures.fig5.weight_sweep.dataset", "nope"),
+    setting("profile", "fast"),
+    setting("profile", 3),
+    dropping("profile"),
+    dropping("seed"),
+    dropping("epochs"),
+    dropping("tables"),
+    setting("seed", -1),
+    setting("seed", 0.0),
+    setting("seed", 2**40),
+    setting("seed", "zero"),
+    setting("seed", True),
+    setting("epochs.static", 0),
+    setting("epochs.static", 20.0),
+    setting("epochs.static", "20"),
+    setting("epochs.neuromorphic", -3),
+    setting("epochs.typo", 3),
+    dropping("epochs.static"),
+    setting("train.lr", 0),
+    setting("train.lr", -1e-3),
+    setting("train.lr", float("nan")),
+    setting("train.lr", float("inf")),
+    setting("train.lr", "fast"),
+    setting("train.batch_size", 0),
+    setting("train.batch_size", 64.0),
+    setting("train.batch_size", "big"),
+    setting("train.limit_batches", 0),
+    setting("train.momentum", 0.9),
+    setting("train", "{lr: 0.001}"),
+    setting("tables", {}),
+    setting("tables.table9", {"datasets": ["cifar10"], "train": "all"}),
+    setting("tables.table2.train", [999]),
+    setting("tables.table2.train", [1, 1]),
+    setting("tables.table2.train", "some"),
+    setting("tables.table2.train", []),
+    setting("tables.table2.datasets", []),
+    setting("tables.table2.datasets", ["cifar10", "cifar10"]),
+    setting("tables.table2.datasets", ["cifar-10"]),
+    setting("tables.table1.datasets", ["dvs-gesture"]),
+    setting("tables.table4.arch", "resnet-1000"),
+    setting("tables.table2.extra", 1),
+    setting("figures.fig6.w_bits", [99]),
+    setting("figures.fig6.w_bits", [9]),
+    setting("figures.fig6.datasets", ["mnist"]),
+    setting("figures.fig9", {"tables": [2]}),
+    setting("figures.fig4.tables", [7]),
+    setting("figures.fig5.weight_sweep.w_bits", [0]),
+    setting("figures.fig5.weight_sweep.arch", "nope"),
+    setting("figures.fig5.weight_sweep.dataset", "nope"),
     setting("extensions", [{"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "0/1/1"}]),
     setting("extensions", [{"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "4/1.5/1"}]),
     setting("extensions", [{"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "4/2"}]),
@@ -74,12 +108,24 @@ CONFIG_CASES = [
     setting("extensions", [{"dataset": "cifar100", "arch": "vgg", "wst": "4/1/1"}]),
     setting("extensions", [{"dataset": "cifar100", "wst": "4/1/1"}]),
     setting("extensions", [{"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "4/4/1"}]),
-    setting("extensions", [{"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "3/3/3"},
-                           {"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "3/3/3"}]),
-    setting("extensions", "3/3/3"), setting("quick.datasets.static", "cifar10-dvs"),
-    setting("quick.datasets.static", "nope"), setting("quick.archs.spikformer", "nope"), dropping("quick"),
-    setting("data.fake", {"samples": 2}), setting("data.archive_dir", 5), setting("outputs.tables", [9]),
-    setting("outputs.hardware", ["gpu"]), setting("resume", "yes"), setting("paper_dir", "/no/such/folder"),
+    setting(
+        "extensions",
+        [
+            {"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "3/3/3"},
+            {"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "3/3/3"},
+        ],
+    ),
+    setting("extensions", "3/3/3"),
+    setting("quick.datasets.static", "cifar10-dvs"),
+    setting("quick.datasets.static", "nope"),
+    setting("quick.archs", {"spikformer": "spikformer-tiny"}),
+    dropping("quick"),
+    setting("data.fake", {"samples": 2}),
+    setting("data.archive_dir", 5),
+    setting("outputs.tables", [9]),
+    setting("outputs.hardware", ["gpu"]),
+    setting("resume", "yes"),
+    setting("paper_dir", "/no/such/folder"),
     setting("unknown_key", 1),
 ]
 
@@ -113,27 +159,49 @@ def cli_cases(tmp: Path) -> list[list[str]]:
     train = ["train", "--dataset", "digits", "--arch", "spikformer-tiny", "--wst", "1/1/1", "--epochs", "1"]
     out = ["--out", str(tmp / "o")]
     return [
-        [], ["nosuch"], ["train"], train, [*train, *out, "--wst", "0/1/1"], [*train, *out, "--wst", "4/2"],
-        [*train, *out, "--wst", "a/b/c"], [*train, *out, "--epochs", "0"], [*train, *out, "--epochs", "x"],
-        [*train, *out, "--lr", "inf"], [*train, *out, "--lr", "-1"], [*train, *out, "--lr", "nan"],
-        [*train, *out, "--batch-size", "0"], [*train, *out, "--batch-size", "1.5"], [*train, *out, "--threads", "0"],
-        [*train, *out, "--num-workers", "-2"], [*train, *out, "--seed", "-1"], [*train, *out, "--seed", str(2**50)],
-        [*train, *out, "--weight-decay", "-1"], [*train, *out, "--limit-batches", "0"],
-        [*train, "--out", str(a_file)], [*train, *out, "--data-root", str(a_file)],
+        [],
+        ["nosuch"],
+        ["train"],
+        train,
+        [*train, *out, "--wst", "0/1/1"],
+        [*train, *out, "--wst", "4/2"],
+        [*train, *out, "--wst", "a/b/c"],
+        [*train, *out, "--epochs", "0"],
+        [*train, *out, "--epochs", "x"],
+        [*train, *out, "--lr", "inf"],
+        [*train, *out, "--lr", "-1"],
+        [*train, *out, "--lr", "nan"],
+        [*train, *out, "--batch-size", "0"],
+        [*train, *out, "--batch-size", "1.5"],
+        [*train, *out, "--threads", "0"],
+        [*train, *out, "--num-workers", "-2"],
+        [*train, *out, "--seed", "-1"],
+        [*train, *out, "--seed", str(2**50)],
+        [*train, *out, "--weight-decay", "-1"],
+        [*train, *out, "--limit-batches", "0"],
+        [*train, "--out", str(a_file)],
+        [*train, *out, "--data-root", str(a_file)],
         ["train", "--dataset", "nope", "--arch", "spikformer-tiny", "--wst", "1/1/1", *out],
         ["train", "--dataset", "digits", "--arch", "nope", "--wst", "1/1/1", *out],
         ["train", "--dataset", "cifar10", "--arch", "spikformer-tiny", "--wst", "1/1/1", *out, "--data-root", str(tmp)],
         [*train, *out, "--resume", "--retrain"],
-        ["evaluate", str(tmp / "missing.pt")], ["evaluate", str(tmp)], ["evaluate", str(bad_ckpt)],
+        ["evaluate", str(tmp / "missing.pt")],
+        ["evaluate", str(tmp)],
+        ["evaluate", str(bad_ckpt)],
         ["evaluate", str(bad_ckpt), "--out", str(a_file)],
-        ["cost"], ["cost", "--arch", "nope", "--wst", "1/1/1"], ["cost", "--arch", "spikformer-4-384", "--wst", "1/1"],
-        ["cost", "--arch", "spikformer-4-384", "--wst", "0/1/1"], ["cost", "--arch", "spikformer-4-384", "--wst", "1/1/1",
-                                                                   "--input", "3x0x32"],
-        ["data", "prepare", "nope"], ["data", "prepare", "cifar10", "--archive-dir", str(a_file)],
+        ["cost"],
+        ["cost", "--arch", "nope", "--wst", "1/1/1"],
+        ["cost", "--arch", "spikformer-4-384", "--wst", "1/1"],
+        ["cost", "--arch", "spikformer-4-384", "--wst", "0/1/1"],
+        ["cost", "--arch", "spikformer-4-384", "--wst", "1/1/1", "--input", "3x0x32"],
+        ["data", "prepare", "nope"],
+        ["data", "prepare", "cifar10", "--archive-dir", str(a_file)],
         ["data", "prepare", "cifar10", "--root", str(tmp / "d"), "--archive-dir", str(tmp)],
-        ["data", "fake", "digits", "--out", str(tmp / "f")], ["data", "fake", "nope", "--out", str(tmp / "f")],
+        ["data", "fake", "digits", "--out", str(tmp / "f")],
+        ["data", "fake", "nope", "--out", str(tmp / "f")],
         ["data", "fake", "cifar10", "--out", str(tmp / "f"), "--samples", "0"],
-        ["report", "validate-config", str(a_file)], ["report", "validate-config", str(tmp / "missing.yaml")],
+        ["report", "validate-config", str(a_file)],
+        ["report", "validate-config", str(tmp / "missing.yaml")],
         ["report", "reproduction", "--experiments", str(a_file), "--out", str(tmp / "r.md")],
         ["report", "timing", str(a_file), "--out", str(tmp / "t.csv")],
         ["render", "table", "9", "--experiments", str(a_file), "--profile", "quick", "--out", str(tmp / "t.tex")],
@@ -149,8 +217,9 @@ def run_cli_cases() -> tuple[int, list[str]]:
         tmp = Path(folder)
         cases = cli_cases(tmp)
         for argv in cases:
-            done = subprocess.run([sys.executable, "-m", "qsnn.cli", *argv], capture_output=True, text=True, cwd=tmp,
-                                  timeout=300)
+            done = subprocess.run(
+                [sys.executable, "-m", "qsnn.cli", *argv], capture_output=True, text=True, cwd=tmp, timeout=300
+            )
             err = done.stderr.strip()
             label = "qsnn " + " ".join(argv)[:90]
             if done.returncode != 2:
@@ -166,7 +235,10 @@ def main() -> int:
     ap.add_argument("--config-only", action="store_true")
     args = ap.parse_args()
     total_failures = 0
-    for name, runner, skip in (("configs", run_config_cases, args.cli_only), ("CLI calls", run_cli_cases, args.config_only)):
+    for name, runner, skip in (
+        ("configs", run_config_cases, args.cli_only),
+        ("CLI calls", run_cli_cases, args.config_only),
+    ):
         if skip:
             continue
         count, failures = runner()

@@ -33,25 +33,61 @@ import torch
 from qsnn.train import RuntimeOptions, TrainConfig, train
 from qsnn.wst import parse_wst
 
-TABLE2_ROWS = ["16/1/4", "1/1/1", "1/4/1", "1/2/2", "1/1/4", "2/2/1", "2/1/2", "4/1/1", "4/4/1", "4/2/2", "4/1/4", "8/1/2", "8/2/1"]
+TABLE2_ROWS = [
+    "16/1/4",
+    "1/1/1",
+    "1/4/1",
+    "1/2/2",
+    "1/1/4",
+    "2/2/1",
+    "2/1/2",
+    "4/1/1",
+    "4/4/1",
+    "4/2/2",
+    "4/1/4",
+    "8/1/2",
+    "8/2/1",
+]
 TABLE3_ROWS = ["16/1/16", "1/1/16", "1/2/8", "1/4/4", "1/8/2", "1/16/1"]
 # Published accuracies (paper Tables 2 and 3), for the trend comparison only.
 PAPER_TABLE2 = {  # W/S/T: (CIFAR10, CIFAR100)
-    "16/1/4": (95.51, 78.21), "1/1/1": (90.48, 70.11), "1/4/1": (95.00, 76.90), "1/2/2": (94.43, 75.91),
-    "1/1/4": (93.91, 74.13), "2/2/1": (95.41, 76.67), "2/1/2": (93.56, 75.91), "4/1/1": (94.51, 74.61),
-    "4/4/1": (96.84, 80.13), "4/2/2": (96.50, 80.71), "4/1/4": (95.94, 78.77), "8/1/2": (95.55, 77.72),
+    "16/1/4": (95.51, 78.21),
+    "1/1/1": (90.48, 70.11),
+    "1/4/1": (95.00, 76.90),
+    "1/2/2": (94.43, 75.91),
+    "1/1/4": (93.91, 74.13),
+    "2/2/1": (95.41, 76.67),
+    "2/1/2": (93.56, 75.91),
+    "4/1/1": (94.51, 74.61),
+    "4/4/1": (96.84, 80.13),
+    "4/2/2": (96.50, 80.71),
+    "4/1/4": (95.94, 78.77),
+    "8/1/2": (95.55, 77.72),
     "8/2/1": (96.29, 80.00),
 }
 PAPER_TABLE3 = {  # W/S/T: (CIFAR10-DVS, DVS128 Gesture, N-Caltech101)
-    "16/1/16": (80.7, 98.3, 80.23), "1/1/16": (79.8, 96.67, 79.77), "1/2/8": (79.3, 98.48, 80.00),
-    "1/4/4": (63.1, 97.35, 82.64), "1/8/2": (43.0, 96.59, 80.46), "1/16/1": (35.8, 95.45, 77.47),
+    "16/1/16": (80.7, 98.3, 80.23),
+    "1/1/16": (79.8, 96.67, 79.77),
+    "1/2/8": (79.3, 98.48, 80.00),
+    "1/4/4": (63.1, 97.35, 82.64),
+    "1/8/2": (43.0, 96.59, 80.46),
+    "1/16/1": (35.8, 95.45, 77.47),
 }
 # Equal bit budget (W*S*T), S-heavy first: "S over T on static data" says the first wins.
-S_OVER_T_PAIRS = [("1/4/1", "1/1/4"), ("1/2/2", "1/1/4"), ("2/2/1", "2/1/2"), ("4/4/1", "4/1/4"), ("4/2/2", "4/1/4"), ("8/2/1", "8/1/2")]
+S_OVER_T_PAIRS = [
+    ("1/4/1", "1/1/4"),
+    ("1/2/2", "1/1/4"),
+    ("2/2/1", "2/1/2"),
+    ("4/4/1", "4/1/4"),
+    ("4/2/2", "4/1/4"),
+    ("8/2/1", "8/1/2"),
+]
 
 
 def run_one(dataset: str, arch: str, wst: str, args) -> dict:
-    config = TrainConfig(dataset=dataset, arch=arch, wst=wst, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr)
+    config = TrainConfig(
+        dataset=dataset, arch=arch, wst=wst, epochs=args.epochs, seed=args.seed, batch_size=args.batch_size, lr=args.lr
+    )
     out = args.out / f"{dataset}__{arch}__{parse_wst(wst).slug}__e{args.epochs}__s{args.seed}"
     metrics = out / "metrics.json"
     if metrics.exists():
@@ -62,11 +98,23 @@ def run_one(dataset: str, arch: str, wst: str, args) -> dict:
             raise SystemExit(f"{metrics} was trained with {stored}, not {wanted}: pass another --out")
     else:
         record = train(config, RuntimeOptions(out=out, data_root=args.data_root, threads=args.threads, progress=False))
-    print(f"  {dataset:10s} {arch:16s} {wst:8s} top1 {record['top1']:6.2f}%  {record['wall_time_s']:6.1f} s", flush=True)
+    print(
+        f"  {dataset:10s} {arch:16s} {wst:8s} top1 {record['top1']:6.2f}%  {record['wall_time_s']:6.1f} s", flush=True
+    )
     w = parse_wst(wst)
-    return {"dataset": dataset, "arch": arch, "wst": wst, "bit_budget": w.bit_budget, "epochs": args.epochs,
-            "seed": args.seed, "top1": record["top1"], "params": record["params"], "s_ace": record["s_ace"],
-            "ns_ace": record["ns_ace"], "wall_time_s": record["wall_time_s"]}
+    return {
+        "dataset": dataset,
+        "arch": arch,
+        "wst": wst,
+        "bit_budget": w.bit_budget,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "top1": record["top1"],
+        "params": record["params"],
+        "s_ace": record["s_ace"],
+        "ns_ace": record["ns_ace"],
+        "wall_time_s": record["wall_time_s"],
+    }
 
 
 def s_over_t(rows: pd.DataFrame) -> list[str]:
@@ -76,8 +124,10 @@ def s_over_t(rows: pd.DataFrame) -> list[str]:
         if s_heavy in acc and t_heavy in acc:
             ours = "S wins" if acc[s_heavy] > acc[t_heavy] else ("tie" if acc[s_heavy] == acc[t_heavy] else "T wins")
             paper = "S wins" if PAPER_TABLE2[s_heavy][0] > PAPER_TABLE2[t_heavy][0] else "T wins"
-            lines.append(f"  {s_heavy} vs {t_heavy}: ours {acc[s_heavy]:.2f} vs {acc[t_heavy]:.2f} ({ours}); "
-                         f"paper CIFAR10 {PAPER_TABLE2[s_heavy][0]} vs {PAPER_TABLE2[t_heavy][0]} ({paper})")
+            lines.append(
+                f"  {s_heavy} vs {t_heavy}: ours {acc[s_heavy]:.2f} vs {acc[t_heavy]:.2f} ({ours}); "
+                f"paper CIFAR10 {PAPER_TABLE2[s_heavy][0]} vs {PAPER_TABLE2[t_heavy][0]} ({paper})"
+            )
     return lines
 
 

@@ -59,14 +59,27 @@ class FigureArgs:
 
 def parse_args(description: str, argv: list[str] | None = None) -> FigureArgs:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--experiments", type=Path, default=Path("results/summary/experiments.csv"),
-                        help="results/summary/experiments.csv written by the workflow")
-    parser.add_argument("--runs", type=Path, default=Path("results/runs"),
-                        help="folder of results/runs/{run_id}/metrics.json")
-    parser.add_argument("--hardware", type=Path, default=Path("results/hardware"),
-                        help="folder of the hardware CSVs (fig2_traces.csv, activity.csv, ...)")
-    parser.add_argument("--profile", choices=PROFILES, required=True,
-                        help="workflow profile that produced the results; printed on the figure")
+    parser.add_argument(
+        "--experiments",
+        type=Path,
+        default=Path("results/summary/experiments.csv"),
+        help="results/summary/experiments.csv written by the workflow",
+    )
+    parser.add_argument(
+        "--runs", type=Path, default=Path("results/runs"), help="folder of results/runs/{run_id}/metrics.json"
+    )
+    parser.add_argument(
+        "--hardware",
+        type=Path,
+        default=Path("results/hardware"),
+        help="folder of the hardware CSVs (fig2_traces.csv, activity.csv, ...)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        required=True,
+        help="workflow profile that produced the results; printed on the figure",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output PDF; a PNG is written beside it")
     ns = parser.parse_args(argv)
     if ns.out.suffix.lower() != ".pdf":
@@ -81,6 +94,7 @@ def setup_style() -> None:
 
 # ---------------------------------------------------------------- loading
 
+
 def require_file(path: Path, what: str, how: str) -> Path:
     path = Path(path)
     if not path.is_file():
@@ -91,9 +105,11 @@ def require_file(path: Path, what: str, how: str) -> Path:
 def require_columns(df: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: missing required column(s) {', '.join(missing)}; "
-                         f"found {', '.join(map(str, df.columns))}. Regenerate it with the workflow "
-                         "(see DESIGN.md for the column contract)")
+        raise ValueError(
+            f"{path}: missing required column(s) {', '.join(missing)}; "
+            f"found {', '.join(map(str, df.columns))}. Regenerate it with the workflow "
+            "(see DESIGN.md for the column contract)"
+        )
 
 
 def read_csv(path: Path, what: str, how: str, required: Iterable[str]) -> pd.DataFrame:
@@ -116,14 +132,20 @@ def read_experiments(args: FigureArgs, required: Iterable[str] = ()) -> pd.DataF
 
 
 def read_hardware(args: FigureArgs, name: str, required: Iterable[str]) -> pd.DataFrame:
-    return read_csv(args.hardware / name, f"hardware result {name}",
-                    "run the hardware rules of the workflow (`qsnn hw ...` / `qsnn synth ...`) first",
-                    required)
+    return read_csv(
+        args.hardware / name,
+        f"hardware result {name}",
+        "run the hardware rules of the workflow (`qsnn hw ...` / `qsnn synth ...`) first",
+        required,
+    )
 
 
 def read_metrics(runs: Path, run_id: str) -> dict:
-    path = require_file(Path(runs) / run_id / "metrics.json", f"metrics of run {run_id}",
-                        f"train it first (`snakemake results/runs/{run_id}/metrics.json`)")
+    path = require_file(
+        Path(runs) / run_id / "metrics.json",
+        f"metrics of run {run_id}",
+        f"train it first (`snakemake results/runs/{run_id}/metrics.json`)",
+    )
     with open(path, encoding="utf-8") as fh:
         try:
             return json.load(fh)
@@ -145,6 +167,7 @@ def finite(x) -> bool:
 
 
 # ---------------------------------------------------------------- labels
+
 
 def dataset_label(name) -> str:
     return DATASET_LABELS.get(str(name), str(name))
@@ -223,12 +246,27 @@ def stamp_rehearsal(fig, profile: str) -> None:
     """A rehearsal's figure plots fake data: say so across its face, where no crop can remove it."""
     if profile != "rehearsal":
         return
-    fig.text(0.5, 0.5, REHEARSAL_NOTICE, ha="center", va="center", rotation=20, fontsize=22,
-             color="tab:red", alpha=0.35, weight="bold", zorder=1000)
+    fig.text(
+        0.5,
+        0.5,
+        REHEARSAL_NOTICE,
+        ha="center",
+        va="center",
+        rotation=20,
+        fontsize=22,
+        color="tab:red",
+        alpha=0.35,
+        weight="bold",
+        zorder=1000,
+    )
 
 
-def run(make_figure: Callable[[FigureArgs], "matplotlib.figure.Figure"], prog: str, description: str,
-        argv: list[str] | None = None) -> int:
+def run(
+    make_figure: Callable[[FigureArgs], "matplotlib.figure.Figure"],
+    prog: str,
+    description: str,
+    argv: list[str] | None = None,
+) -> int:
     """The body of every script's ``main``: parse, style, plot, save; errors -> exit 2."""
     args = parse_args(description, argv)
     try:

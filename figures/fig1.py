@@ -31,11 +31,11 @@ SEED = 0
 
 @dataclass(frozen=True)
 class Equivalence:
-    activation: np.ndarray    # [N_IN] integers in [0, 2**T)
-    planes: np.ndarray        # [T, N_IN] binary spikes, plane t = time step t
+    activation: np.ndarray  # [N_IN] integers in [0, 2**T)
+    planes: np.ndarray  # [T, N_IN] binary spikes, plane t = time step t
     plane_outputs: np.ndarray  # [T, N_OUT] layer(plane t)
-    direct: np.ndarray        # [N_OUT] layer(activation)
-    recombined: np.ndarray    # [N_OUT] sum_t 2**t layer(plane t)
+    direct: np.ndarray  # [N_OUT] layer(activation)
+    recombined: np.ndarray  # [N_OUT] sum_t 2**t layer(plane t)
 
     @property
     def max_abs_error(self) -> float:
@@ -53,8 +53,9 @@ def compute_equivalence(seed: int = SEED) -> Equivalence:
         direct = layer(activation.double())[0]
         plane_outputs = layer(planes.double())[:, 0]  # [T, N_OUT]
         recombined = from_bitplanes(plane_outputs)
-    return Equivalence(activation[0].numpy(), planes[:, 0].numpy(), plane_outputs.numpy(),
-                       direct.numpy(), recombined.numpy())
+    return Equivalence(
+        activation[0].numpy(), planes[:, 0].numpy(), plane_outputs.numpy(), direct.numpy(), recombined.numpy()
+    )
 
 
 def draw_activation(ax, eq: Equivalence) -> None:
@@ -95,8 +96,14 @@ def draw_plane_outputs(ax, eq: Equivalence) -> None:
 def draw_comparison(ax, eq: Equivalence) -> None:
     idx = np.arange(N_OUT)
     ax.bar(idx - 0.2, eq.direct, width=0.4, label=r"layer on activation: $\sum_j w_{ij} a_{pre,j}$")
-    ax.bar(idx + 0.2, eq.recombined, width=0.4, hatch="//", color="tab:orange",
-           label=r"$\sum_t 2^t \sum_j w_{ij} a_{pre,j}^{(t)}$ (spike steps)")
+    ax.bar(
+        idx + 0.2,
+        eq.recombined,
+        width=0.4,
+        hatch="//",
+        color="tab:orange",
+        label=r"$\sum_t 2^t \sum_j w_{ij} a_{pre,j}^{(t)}$ (spike steps)",
+    )
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_xticks(idx)
     ax.set_xlabel("output neuron i")
@@ -112,10 +119,11 @@ def make_figure(args: common.FigureArgs):
     draw_raster(axes[0, 1], eq)
     draw_plane_outputs(axes[1, 0], eq)
     draw_comparison(axes[1, 1], eq)
-    common.set_title(fig,
+    common.set_title(
+        fig,
         f"Fig. 1: T-step spike trains and T-bit activation bit-planes are the same computation (Eq. 3)\n"
         f"{args.profile} profile: computed with qsnn.functional.bitplanes and a {W_BITS}-bit QLinear "
-        f"({N_IN}->{N_OUT}, seeded weights)\nno dataset and no trained results are involved"
+        f"({N_IN}->{N_OUT}, seeded weights)\nno dataset and no trained results are involved",
     )
     return fig
 

@@ -35,8 +35,13 @@ ANALOG_SIGNALS = {"psum", "v_int", "membrane"}  # numbers: drawn in a taller lan
 POTENTIAL = {"v_int", "membrane"}  # membrane before / after reset: one shared scale, with the threshold
 THRESHOLD = "v_th"  # drawn as a dashed line in the membrane lanes, not as a lane of its own
 VALID = "valid"
-LANE_LABELS = {"psum": "P_sum", "v_int": "membrane\nbefore reset", "membrane": "membrane\nafter reset",
-               "spike": "spike level", "out_valid": "out valid"}
+LANE_LABELS = {
+    "psum": "P_sum",
+    "v_int": "membrane\nbefore reset",
+    "membrane": "membrane\nafter reset",
+    "spike": "spike level",
+    "out_valid": "out valid",
+}
 STATE_NAMES = {0: "IDLE", 1: "INTEG"}  # localparams of hardware/rtl/qsnn_neuron.v
 LANE_HEIGHT = {"analog": 2.0, "logic": 1.0, "bus": 1.0}
 PAD = 0.18  # free space at the bottom and top of each lane (lane units)
@@ -53,8 +58,7 @@ def parse_config(config: str) -> tuple[int, int]:
     parts = [p.strip() for p in text.split("/")]
     if all(p.isdigit() for p in parts) and len(parts) in (2, 3):
         return int(parts[-2]), int(parts[-1])
-    raise ValueError(f"{TRACES}: cannot read S and T from config {config!r}; "
-                     "use 'S/T' (e.g. '1/4'), 'W/S/T' or 's1t4'")
+    raise ValueError(f"{TRACES}: cannot read S and T from config {config!r}; use 'S/T' (e.g. '1/4'), 'W/S/T' or 's1t4'")
 
 
 def order_configs(configs) -> list:
@@ -105,13 +109,31 @@ def value_text(name: str, value: float) -> str:
 def label_value(ax, x: float, y: float, text: str, lane_mid: float) -> None:
     """Print a value beside its line, inside the lane: above a low line, below a high one."""
     above = y <= lane_mid
-    ax.annotate(text, (x, y), xytext=(2, 1.5 if above else -1.5), textcoords="offset points",
-                va="bottom" if above else "top", ha="left", fontsize=VALUE_FONTSIZE, color="tab:blue",
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.4}, zorder=3)
+    ax.annotate(
+        text,
+        (x, y),
+        xytext=(2, 1.5 if above else -1.5),
+        textcoords="offset points",
+        va="bottom" if above else "top",
+        ha="left",
+        fontsize=VALUE_FONTSIZE,
+        color="tab:blue",
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.4},
+        zorder=3,
+    )
 
 
-def draw_lane(ax, bottom: float, height: float, name: str, kind: str, cycles: np.ndarray, values: np.ndarray,
-              scale: tuple[float, float], mask: np.ndarray | None = None) -> None:
+def draw_lane(
+    ax,
+    bottom: float,
+    height: float,
+    name: str,
+    kind: str,
+    cycles: np.ndarray,
+    values: np.ndarray,
+    scale: tuple[float, float],
+    mask: np.ndarray | None = None,
+) -> None:
     """One waveform in the band ``[bottom, bottom + height]``; ``mask`` limits it to some cycles."""
     lo, hi = scale
     span = height - 2 * PAD
@@ -134,8 +156,17 @@ def draw_threshold(ax, bottom: float, height: float, v_th: float, scale: tuple[f
     lo, hi = scale
     y = bottom + PAD + (v_th - lo) * (height - 2 * PAD) / (hi - lo)
     ax.axhline(y, color="tab:red", linestyle="--", linewidth=0.8, zorder=1)
-    ax.annotate(f"V_th = {v_th:g}", (x_end, y), xytext=(-2, 1.5), textcoords="offset points", ha="right",
-                va="bottom", fontsize=VALUE_FONTSIZE, color="tab:red", zorder=3)
+    ax.annotate(
+        f"V_th = {v_th:g}",
+        (x_end, y),
+        xytext=(-2, 1.5),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=VALUE_FONTSIZE,
+        color="tab:red",
+        zorder=3,
+    )
 
 
 def draw_config(ax, config: str, traces: pd.DataFrame, letter: str) -> None:
@@ -148,8 +179,11 @@ def draw_config(ax, config: str, traces: pd.DataFrame, letter: str) -> None:
     kinds = {name: lane_kind(name, values[name][~np.isnan(values[name])]) for name in signals}
     valid = values[VALID] == 1 if VALID in values else None
     # Membrane before/after reset and the threshold share one scale, so they compare at a glance.
-    potential = [values[n][valid] if n == "v_int" and valid is not None else values[n]
-                 for n in (*POTENTIAL, THRESHOLD) if n in values]
+    potential = [
+        values[n][valid] if n == "v_int" and valid is not None else values[n]
+        for n in (*POTENTIAL, THRESHOLD)
+        if n in values
+    ]
     pot = np.concatenate([p[~np.isnan(p)] for p in potential]) if potential else np.array([])
     pot_scale = (min(0.0, float(pot.min())), float(pot.max())) if pot.size else (0.0, 0.0)
     v_th = float(np.nanmax(values[THRESHOLD])) if THRESHOLD in values else None
@@ -179,30 +213,37 @@ def draw_config(ax, config: str, traces: pd.DataFrame, letter: str) -> None:
         ax.set_xticks(range(start, end_cycle + 1))
     ax.set_xlabel("clock cycle")
     stale = "v_int" not in present and "membrane" in present  # a CSV written before v_int was recorded
-    ax.set_title(f"({letter}) S/T = {s_bits}/{steps}: spike levels 0..{2**s_bits - 1}, {steps} time step(s)"
-                 f"  [trace config {config}]"
-                 + ("\nthis trace has no v_int (membrane before reset): rerun `qsnn hw traces`" if stale else ""))
+    ax.set_title(
+        f"({letter}) S/T = {s_bits}/{steps}: spike levels 0..{2**s_bits - 1}, {steps} time step(s)"
+        f"  [trace config {config}]"
+        + ("\nthis trace has no v_int (membrane before reset): rerun `qsnn hw traces`" if stale else "")
+    )
     ax.grid(axis="y", visible=False)
 
 
 def make_figure(args: common.FigureArgs):
     traces = common.read_hardware(args, TRACES, ("config", "cycle", "signal", "value"))
-    traces = traces.assign(cycle=pd.to_numeric(traces["cycle"], errors="raise"),
-                           value=pd.to_numeric(traces["value"], errors="raise"))
+    traces = traces.assign(
+        cycle=pd.to_numeric(traces["cycle"], errors="raise"), value=pd.to_numeric(traces["value"], errors="raise")
+    )
     if traces.empty:
         raise ValueError(f"{args.hardware / TRACES}: has no rows; rerun the Fig. 2 trace simulation")
     configs = order_configs(traces["config"].unique())
-    units = max(sum(LANE_HEIGHT["analog" if s in ANALOG_SIGNALS else "logic"]
-                    for s in set(g["signal"]) - {THRESHOLD}) for _, g in traces.groupby("config"))
-    fig, axes = plt.subplots(len(configs), 1, figsize=(7.0, (0.2 * units + 0.75) * len(configs) + 0.5),
-                             squeeze=False)
+    units = max(
+        sum(LANE_HEIGHT["analog" if s in ANALOG_SIGNALS else "logic"] for s in set(g["signal"]) - {THRESHOLD})
+        for _, g in traces.groupby("config")
+    )
+    fig, axes = plt.subplots(len(configs), 1, figsize=(7.0, (0.2 * units + 0.75) * len(configs) + 0.5), squeeze=False)
     for i, (ax, config) in enumerate(zip(axes[:, 0], configs)):
         draw_config(ax, config, traces[traces["config"] == config], "abcdefghijklmnopqrstuvwxyz"[i % 26])
-    common.set_title(fig, "Fig. 2: multi-bit LIF neuron input integration for different S/T allocations\n"
-                 f"RTL simulation (Verilator) of hardware/rtl/qsnn_neuron.v; {args.profile} profile "
-                 "(no dataset involved)\n"
-                 "membrane before reset = leaked membrane + P_sum at each valid beat (dashed red: threshold V_th); "
-                 "after reset = the register one cycle later (hard reset to 0 when a spike fires)")
+    common.set_title(
+        fig,
+        "Fig. 2: multi-bit LIF neuron input integration for different S/T allocations\n"
+        f"RTL simulation (Verilator) of hardware/rtl/qsnn_neuron.v; {args.profile} profile "
+        "(no dataset involved)\n"
+        "membrane before reset = leaked membrane + P_sum at each valid beat (dashed red: threshold V_th); "
+        "after reset = the register one cycle later (hard reset to 0 when a spike fires)",
+    )
     return fig
 
 

@@ -28,8 +28,19 @@ import pandas as pd
 
 ACTIVITY = "activity.csv"
 FITS = "activity_fits.csv"
-ACTIVITY_COLUMNS = ("level", "family", "w_bits", "s_bits", "T", "bit_budget", "primitive", "toggles",
-                    "sops", "toggles_per_sop", "source")
+ACTIVITY_COLUMNS = (
+    "level",
+    "family",
+    "w_bits",
+    "s_bits",
+    "T",
+    "bit_budget",
+    "primitive",
+    "toggles",
+    "sops",
+    "toggles_per_sop",
+    "source",
+)
 FIT_COLUMNS = ("level", "family", "primitive", "model", "a", "b", "c", "r2")
 PLOTTED_PRIMITIVE = "total"
 MARKERS = "osD^vP*X"
@@ -44,8 +55,11 @@ def total_rows(df: pd.DataFrame, path) -> pd.DataFrame:
 
 
 def fit_of(fits: pd.DataFrame, level: str, family: str, model: str) -> dict | None:
-    match = fits[(fits["level"].astype(str) == level) & (fits["family"].astype(str) == family)
-                 & (fits["model"].astype(str) == model)]
+    match = fits[
+        (fits["level"].astype(str) == level)
+        & (fits["family"].astype(str) == family)
+        & (fits["model"].astype(str) == model)
+    ]
     return None if match.empty else match.iloc[0].to_dict()
 
 
@@ -63,8 +77,15 @@ def draw_series(ax, activity: pd.DataFrame, fits: pd.DataFrame, x_max: float) ->
         if bbt_fit is not None:
             label += f", BB+T fit $R^2$ = {bbt_fit['r2']:.3f} ({bbt_fit['c']:.3g} per step)"
         for j, (T, t_rows) in enumerate(sorted(rows.groupby("T"))):
-            ax.scatter(t_rows["bit_budget"], t_rows["toggles_per_sop"], color=colour, marker=MARKERS[j % len(MARKERS)],
-                       s=18, alpha=0.85, label=label if j == 0 else None)
+            ax.scatter(
+                t_rows["bit_budget"],
+                t_rows["toggles_per_sop"],
+                color=colour,
+                marker=MARKERS[j % len(MARKERS)],
+                s=18,
+                alpha=0.85,
+                label=label if j == 0 else None,
+            )
 
 
 def make_figure(args: common.FigureArgs):
@@ -76,12 +97,19 @@ def make_figure(args: common.FigureArgs):
     ax.set_ylabel(Y_LABEL)
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize="x-small", title="markers: T = " + ", ".join(
-        str(t) for t in sorted(activity["T"].unique())), title_fontsize="x-small")
+    ax.legend(
+        loc="upper left",
+        fontsize="x-small",
+        title="markers: T = " + ", ".join(str(t) for t in sorted(activity["T"].unique())),
+        title_fontsize="x-small",
+    )
     levels = ", ".join(sorted(activity["level"].astype(str).unique()))
-    common.set_title(fig, "Fig. 3: Bit Budget vs switching activity per synaptic operation\n"
-                 f"hardware simulation ({levels}); {args.profile} profile; no dataset involved; "
-                 "toggle counts are a proxy for dynamic power, not measured energy")
+    common.set_title(
+        fig,
+        "Fig. 3: Bit Budget vs switching activity per synaptic operation\n"
+        f"hardware simulation ({levels}); {args.profile} profile; no dataset involved; "
+        "toggle counts are a proxy for dynamic power, not measured energy",
+    )
     return fig
 
 

@@ -68,10 +68,18 @@ def series_label(method: str, cited: bool, profile: str) -> str:
 
 def draw_dataset(ax, rows: pd.DataFrame, dataset: str, colours: dict, profile: str) -> None:
     for (cited, method), group in rows.groupby(["cited", "label_method"], sort=True):
-        style = dict(marker="s", facecolors="none", edgecolors=colours[method], linewidths=1.2) if cited \
+        style = (
+            dict(marker="s", facecolors="none", edgecolors=colours[method], linewidths=1.2)
+            if cited
             else dict(marker="o", color=colours[method], alpha=0.7, edgecolors="black", linewidths=0.4)
-        ax.scatter(group["s_ace_G"].astype(float), group["accuracy"].astype(float),
-                   s=bubble_area(group["params_M"]), label=series_label(method, bool(cited), profile), **style)
+        )
+        ax.scatter(
+            group["s_ace_G"].astype(float),
+            group["accuracy"].astype(float),
+            s=bubble_area(group["params_M"]),
+            label=series_label(method, bool(cited), profile),
+            **style,
+        )
     ax.set_xscale("log")
     ax.set_xlabel("S-ACE (G), log scale (ours, primary count)")
     ax.set_ylabel("top-1 accuracy (%)")
@@ -103,12 +111,14 @@ def make_figure(args: common.FigureArgs):
         draw_dataset(ax, plotted[plotted["paper_dataset"] == dataset], dataset, colours, args.profile)
     add_legend(fig, axes[0])
     omitted = f"; {dropped} row(s) without S-ACE or accuracy omitted" if dropped else ""
-    common.set_title(fig,
+    common.set_title(
+        fig,
         "Fig. 4: accuracy vs S-ACE (log) on CIFAR10/100, bubble area ~ params (M)\n"
         f"ours: {common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}\n"
         f"hollow squares (cited): published accuracies on the real datasets{omitted}\n"
         "S-ACE of every point: our primary count, one MAC base per architecture "
-        "(the paper's Fig. 4 puts its T<=2 points on a 1.2x smaller base)")
+        "(the paper's Fig. 4 puts its T<=2 points on a 1.2x smaller base)",
+    )
     return fig
 
 

@@ -37,8 +37,14 @@ def select_rows(df: pd.DataFrame) -> pd.DataFrame:
     rows = planned_rows(df).copy()
     rows["extension"] = rows["source"] == "extension"
     rows = rows[rows["top1"].map(common.finite)]
-    key = rows["run_id"].fillna(rows["paper_dataset"].astype(str) + rows["w_bits"].astype(str)
-                                + "/" + rows["s_bits"].astype(str) + "/" + rows["T"].astype(str))
+    key = rows["run_id"].fillna(
+        rows["paper_dataset"].astype(str)
+        + rows["w_bits"].astype(str)
+        + "/"
+        + rows["s_bits"].astype(str)
+        + "/"
+        + rows["T"].astype(str)
+    )
     return rows.assign(key=key).drop_duplicates(["paper_dataset", "key"])
 
 
@@ -53,10 +59,17 @@ def draw_allocations(ax, rows: pd.DataFrame, dataset: str) -> None:
     budgets = sorted(rows["bit_budget"].unique())
     colour_of = {b: f"C{i % 10}" for i, b in enumerate(budgets)}
     for xi, row in zip(x, rows.itertuples(index=False)):
-        ax.bar(xi, float(row.top1), color=colour_of[row.bit_budget], hatch="//" if row.extension else None,
-               edgecolor="black" if row.extension else None, linewidth=0.6)
-    labels = [f"{common.wst_label(r.w_bits, r.s_bits, r.T)}{'*' if r.extension else ''}"
-              for r in rows.itertuples(index=False)]
+        ax.bar(
+            xi,
+            float(row.top1),
+            color=colour_of[row.bit_budget],
+            hatch="//" if row.extension else None,
+            edgecolor="black" if row.extension else None,
+            linewidth=0.6,
+        )
+    labels = [
+        f"{common.wst_label(r.w_bits, r.s_bits, r.T)}{'*' if r.extension else ''}" for r in rows.itertuples(index=False)
+    ]
     ax.set_xticks(list(x), labels, rotation=90)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colour_of[b]) for b in budgets]
     names = [f"BB = {int(b)}" for b in budgets]
@@ -79,8 +92,12 @@ def draw_weight_sweep(ax, rows: pd.DataFrame, dataset: str) -> None:
     swept = swept_pairs(rows)
     for s_t, group in swept:
         group = group.sort_values("w_bits")
-        ax.plot(group["w_bits"].astype(int), group["top1"].astype(float), marker="o",
-                label=f"S/T = {int(s_t[0])}/{int(s_t[1])}")
+        ax.plot(
+            group["w_bits"].astype(int),
+            group["top1"].astype(float),
+            marker="o",
+            label=f"S/T = {int(s_t[0])}/{int(s_t[1])}",
+        )
     ax.set_xscale("log", base=2)
     ax.set_xlabel("weight bit-width W (log2)")
     ax.set_ylabel("top-1 accuracy (%)")
@@ -100,8 +117,10 @@ def make_figure(args: common.FigureArgs):
     datasets = panel_datasets(rows)
     absent = [common.dataset_label(d) for d in panel_datasets(planned_rows(df)) if d not in datasets]
     if not datasets:
-        raise ValueError(f"{args.experiments}: no fig5 row has a top-1 accuracy "
-                         f"({', '.join(absent) or 'no fig5 rows at all'}); train the runs first")
+        raise ValueError(
+            f"{args.experiments}: no fig5 row has a top-1 accuracy "
+            f"({', '.join(absent) or 'no fig5 rows at all'}); train the runs first"
+        )
     fig = plt.figure(figsize=(7.5, 3.3 * len(datasets)))
     grid = fig.add_gridspec(len(datasets), 3)
     for i, dataset in enumerate(datasets):
@@ -111,9 +130,12 @@ def make_figure(args: common.FigureArgs):
             draw_weight_sweep(fig.add_subplot(grid[i, 2]), on_dataset, dataset)
         else:
             draw_allocations(fig.add_subplot(grid[i, :]), on_dataset, dataset)
-    common.set_title(fig, "Fig. 5: accuracy vs bit allocation W/S/T, with the weight bit-width sweep\n"
-                 f"{common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}"
-                 + (f"; no trained rows yet for {', '.join(absent)}" if absent else ""))
+    common.set_title(
+        fig,
+        "Fig. 5: accuracy vs bit allocation W/S/T, with the weight bit-width sweep\n"
+        f"{common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}"
+        + (f"; no trained rows yet for {', '.join(absent)}" if absent else ""),
+    )
     return fig
 
 

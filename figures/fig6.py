@@ -34,7 +34,9 @@ PANEL_HEIGHT_IN = 3.4  # plot + rotated layer names + block names
 def select_rows(df: pd.DataFrame) -> pd.DataFrame:
     ours = df[(df["source"] != "cited") & df["run_id"].notna() & (df["status"].fillna("trained") != "missing")]
     wanted = ((ours["w_bits"] == 1) & ours["paper_dataset"].isin(DATASETS)) | common.has_figure(ours, "fig6")
-    return ours[wanted].drop_duplicates(["paper_dataset", "run_id"]).sort_values(["paper_dataset", "bit_budget", "s_bits"])
+    return (
+        ours[wanted].drop_duplicates(["paper_dataset", "run_id"]).sort_values(["paper_dataset", "bit_budget", "s_bits"])
+    )
 
 
 def rates_of(args: common.FigureArgs, run_id: str) -> pd.DataFrame:
@@ -42,8 +44,10 @@ def rates_of(args: common.FigureArgs, run_id: str) -> pd.DataFrame:
     rates = pd.DataFrame(metrics.get("firing_rates") or [])
     path = args.runs / run_id / "metrics.json"
     if rates.empty or not {"layer", "rate"} <= set(rates.columns):
-        raise ValueError(f"{path}: 'firing_rates' must be a non-empty list of {{layer, s_bits, rate, hist}}; "
-                         "retrain the run with the current `qsnn train`")
+        raise ValueError(
+            f"{path}: 'firing_rates' must be a non-empty list of {{layer, s_bits, rate, hist}}; "
+            "retrain the run with the current `qsnn train`"
+        )
     return rates
 
 
@@ -74,7 +78,7 @@ def tick_labels(layers: list[str]) -> tuple[list[str], list[tuple[str, float, fl
             spans.append((g, i, i))
     spans = [s for s in spans if s[2] > s[1]]
     grouped = {i for _, first, last in spans for i in range(int(first), int(last) + 1)}
-    labels = [name[len(groups[i]) + 1:] if i in grouped else name for i, name in enumerate(layers)]
+    labels = [name[len(groups[i]) + 1 :] if i in grouped else name for i, name in enumerate(layers)]
     return labels, spans
 
 
@@ -85,8 +89,9 @@ def draw_groups(ax, spans: list[tuple[str, float, float]]) -> None:
             ax.axvspan(first - 0.5, last + 0.5, color="0.93", zorder=0, linewidth=0)
     if spans:
         top = ax.secondary_xaxis("top")
-        top.set_xticks([(first + last) / 2 for _, first, last in spans], [g for g, _, _ in spans],
-                       fontsize=GROUP_FONTSIZE)
+        top.set_xticks(
+            [(first + last) / 2 for _, first, last in spans], [g for g, _, _ in spans], fontsize=GROUP_FONTSIZE
+        )
         top.tick_params(axis="x", length=0)
 
 
@@ -95,9 +100,14 @@ def draw_dataset(ax, args: common.FigureArgs, rows: pd.DataFrame, dataset: str) 
     layers = layer_order(all_rates)
     position = {name: i for i, name in enumerate(layers)}
     for i, (row, rates) in enumerate(zip(rows.itertuples(index=False), all_rates)):
-        ax.plot([position[name] for name in rates["layer"].astype(str)], rates["rate"].astype(float),
-                marker="o", markersize=3, color=f"C{i % 10}",
-                label=f"W/S/T = {common.wst_label(row.w_bits, row.s_bits, row.T)} (BB {int(row.bit_budget)})")
+        ax.plot(
+            [position[name] for name in rates["layer"].astype(str)],
+            rates["rate"].astype(float),
+            marker="o",
+            markersize=3,
+            color=f"C{i % 10}",
+            label=f"W/S/T = {common.wst_label(row.w_bits, row.s_bits, row.T)} (BB {int(row.bit_budget)})",
+        )
     labels, spans = tick_labels(layers)
     ax.set_xticks(range(len(layers)), labels, rotation=90, fontsize=TICK_FONTSIZE)
     ax.set_xlim(-0.5, max(len(layers), 1) - 0.5)
@@ -119,13 +129,15 @@ def make_figure(args: common.FigureArgs):
     n_layers = max([len(rates_of(args, r)) for r in rows["run_id"]] or [1])
     # One full-width panel per dataset; wider with more layers, so every layer name keeps its room.
     width = max(7.5, LEGEND_WIDTH_IN + 1.0 + LAYER_PITCH_IN * n_layers)
-    fig, axes = plt.subplots(len(datasets), 1, figsize=(width, PANEL_HEIGHT_IN * len(datasets) + 0.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(width, PANEL_HEIGHT_IN * len(datasets) + 0.8), squeeze=False)
     for ax, dataset in zip(axes[:, 0], datasets):
         draw_dataset(ax, args, rows[rows["paper_dataset"] == dataset], dataset)
-    common.set_title(fig, "Fig. 6: per-layer firing rates for different S/T allocations (W = 1)\n"
-                 f"{common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}; "
-                 "rates from each run's metrics.json")
+    common.set_title(
+        fig,
+        "Fig. 6: per-layer firing rates for different S/T allocations (W = 1)\n"
+        f"{common.provenance_of(rows, args.profile)}{common.stand_in_note(args.profile)}; "
+        "rates from each run's metrics.json",
+    )
     return fig
 
 

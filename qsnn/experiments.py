@@ -33,7 +33,7 @@ architectures, duplicate runs). Every error is a :class:`ConfigError` naming the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -57,6 +57,7 @@ ALL_OUTPUTS = {
     "figures": [1, 2, 3, 4, 5, 6],
     "hardware": ["synthesis", "activity", "accelerator", "validation", "traces"],
     "report": True,
+    "search": True,  # each configured search: its CSV, table and (the first) Fig. 7
 }
 
 
@@ -79,8 +80,12 @@ class TrainSettings:
     checksums_verified: bool = True  # False when the data was prepared with --skip-checksum
 
     def to_dict(self) -> dict:
-        return {"batch_size": self.batch_size, "lr": self.lr, "limit_batches": self.limit_batches,
-                "checksums_verified": self.checksums_verified}
+        return {
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "limit_batches": self.limit_batches,
+            "checksums_verified": self.checksums_verified,
+        }
 
     @property
     def tag(self) -> str:
@@ -170,13 +175,13 @@ class ExperimentConfig:
     epochs: Mapping[str, int]
     tables: tuple[TableSpec, ...]
     quick_datasets: Mapping[str, str] = field(default_factory=dict)
-    quick_archs: Mapping[str, str] = field(default_factory=dict)
     figures: tuple[FigureSpec, ...] = ()
     extensions: tuple[Extension, ...] = ()
     settings: TrainSettings = field(default_factory=TrainSettings)
     fake: Mapping[str, Any] | None = None  # rehearsal only: {samples, seed} of `qsnn data fake`
     archive_dir: str | None = None  # prepare datasets from local archives instead of downloading
     outputs: Mapping[str, Any] = field(default_factory=lambda: dict(ALL_OUTPUTS))
+    searches: tuple = ()  # qsnn.search.SearchSpec per `search:` block (allocation searches)
 
     @property
     def is_quick(self) -> bool:
@@ -196,8 +201,10 @@ class Plan:
         for run in self.runs:
             if run.run_id == run_id:
                 return run
-        raise ConfigError(f"run id {run_id!r} is not in this config's plan; list the planned runs with "
-                          "`snakemake -n` or `qsnn report plan`")
+        raise ConfigError(
+            f"run id {run_id!r} is not in this config's plan; list the planned runs with "
+            "`snakemake -n` or `qsnn report plan`"
+        )
 
     @property
     def runs(self) -> tuple[Run, ...]:
@@ -223,12 +230,25 @@ class Plan:
         """One JSON-able dict per entry (``results/summary/plan.json``)."""
         return [
             {
-                "table": "" if e.table is None else e.table, "row": "" if e.row is None else e.row, "group": e.group, "method": e.method, "source": e.source,
-                "arch_label": e.arch_label, "arch": e.arch, "paper_dataset": e.paper_dataset,
-                "figures": ";".join(e.figures), "profile": self.profile,
-                "dataset": e.run.dataset if e.run else "", "trained_arch": e.run.arch if e.run else "",
-                "w_bits": e.wst.w_bits, "s_bits": e.wst.s_bits, "T": e.wst.T, "bit_budget": e.wst.bit_budget,
-                "epochs": e.epochs if e.run else "", "run_id": e.run.run_id if e.run else "", "status": e.status,
+                "table": "" if e.table is None else e.table,
+                "row": "" if e.row is None else e.row,
+                "group": e.group,
+                "method": e.method,
+                "source": e.source,
+                "arch_label": e.arch_label,
+                "arch": e.arch,
+                "paper_dataset": e.paper_dataset,
+                "figures": ";".join(e.figures),
+                "profile": self.profile,
+                "dataset": e.run.dataset if e.run else "",
+                "trained_arch": e.run.arch if e.run else "",
+                "w_bits": e.wst.w_bits,
+                "s_bits": e.wst.s_bits,
+                "T": e.wst.T,
+                "bit_budget": e.wst.bit_budget,
+                "epochs": e.epochs if e.run else "",
+                "run_id": e.run.run_id if e.run else "",
+                "status": e.status,
             }
             for e in self.entries
         ]
@@ -264,8 +284,10 @@ def _describe_schema_error(err) -> str:
         hint = ""
         if isinstance(err.instance, str) and "object" in str(err.validator_value):
             # `--config train={lr: 0.001}` reaches the workflow as a string.
-            hint = ("; nested keys cannot be set with --config KEY=VALUE: put them in a YAML file and pass it "
-                    "with --configfile FILE")
+            hint = (
+                "; nested keys cannot be set with --config KEY=VALUE: put them in a YAML file and pass it "
+                "with --configfile FILE"
+            )
         return f"- {key}: {err.instance!r} has the wrong type; expected {err.validator_value}{hint}"
     if err.validator == "additionalProperties":
         return f"- {key}: {err.message}; remove or rename it (allowed keys are in workflow/schemas/config.schema.yaml)"
@@ -303,14 +325,15 @@ def read_yaml(path: str | Path) -> dict:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys (profile, seed, ...), "
-                          f"not a {type(raw).__name__}")
+        raise ConfigError(
+            f"{path}: the top level must be a mapping of keys (profile, seed, ...), not a {type(raw).__name__}"
+        )
     return raw
 
 
 # Keys an overlay replaces whole: they are selections, and merging two selections would train the
 # union (a config that lists only Table 2 must train only Table 2's runs).
-REPLACED_KEYS = ("tables", "figures", "extensions", "outputs")
+REPLACED_KEYS = ("tables", "figures", "extensions", "outputs", "search")
 
 
 def resolve_extends(raw: Mapping, folder: Path, seen: tuple[Path, ...] = ()) -> dict:
@@ -327,7 +350,9 @@ def resolve_extends(raw: Mapping, folder: Path, seen: tuple[Path, ...] = ()) -> 
         raise ConfigError(f"extends: {base_name!r} is not a file name; write e.g. 'extends: paper.yaml'")
     path = (Path(folder) / base_name).resolve()
     if path in seen:
-        raise ConfigError(f"extends: {base_name!r} extends itself through {', '.join(p.name for p in seen)}; break the cycle")
+        raise ConfigError(
+            f"extends: {base_name!r} extends itself through {', '.join(p.name for p in seen)}; break the cycle"
+        )
     if not path.is_file():
         raise ConfigError(f"extends: {path} does not exist; name a config file next to this one, e.g. paper.yaml")
     base = resolve_extends(read_yaml(path), path.parent, seen + (path,))
@@ -358,10 +383,21 @@ def load_config(source: str | Path | Mapping, base_dir: Path | None = None) -> E
     else:
         raw = copy.deepcopy(dict(source))
     schema = load_schema()
+    _check_retired_keys(raw)
     _coerce_numbers(raw, schema)
     validate_schema(raw)
     _check_numbers(raw, schema, "")
     return _build_config(raw, base_dir or Path.cwd())
+
+
+def _check_retired_keys(raw: Mapping) -> None:
+    """Keys an older config may still carry, each with what replaced it (before the schema's generic message)."""
+    if isinstance(raw.get("quick"), Mapping) and "archs" in raw["quick"]:
+        raise ConfigError(
+            "quick.archs: this key is retired; each architecture now names its tiny sibling itself "
+            "(stand_in= in its register(...) call in qsnn/models/, see `qsnn archs`): delete quick.archs "
+            "from the config"
+        )
 
 
 _FLOAT_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -414,8 +450,11 @@ def _check_numbers(raw, schema: Mapping, path: str) -> None:
         types = sub.get("type")
         types = types if isinstance(types, list) else [types]
         if "integer" in types and isinstance(value, float):
-            raise ConfigError(f"{where}: {value!r} is not an integer; write it without a decimal point, e.g. {int(value)}"
-                              if math.isfinite(value) else f"{where}: {value!r} is not an integer")
+            raise ConfigError(
+                f"{where}: {value!r} is not an integer; write it without a decimal point, e.g. {int(value)}"
+                if math.isfinite(value)
+                else f"{where}: {value!r} is not an integer"
+            )
         if "number" in types and isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{where}: {value!r} is not a finite number; give a positive number such as 0.0005")
         _check_numbers(value, sub, where)
@@ -424,38 +463,65 @@ def _check_numbers(raw, schema: Mapping, path: str) -> None:
 def _build_config(raw: Mapping, base_dir: Path) -> ExperimentConfig:
     quick = raw.get("quick") or {}
     if raw["profile"] == "quick" and not quick:
-        raise ConfigError("profile 'quick' needs the key 'quick' (stand-in datasets and tiny architectures); add it")
+        raise ConfigError("profile 'quick' needs the key 'quick' (its stand-in datasets); add it")
     tables = tuple(
-        TableSpec(int(key[5:]), tuple(spec["datasets"]),
-                  spec["train"] if isinstance(spec["train"], str) else tuple(spec["train"]), spec.get("arch"))
+        TableSpec(
+            int(key[5:]),
+            tuple(spec["datasets"]),
+            spec["train"] if isinstance(spec["train"], str) else tuple(spec["train"]),
+            spec.get("arch"),
+        )
         for key, spec in sorted(raw["tables"].items())
     )
     figures = tuple(
-        FigureSpec(name, tuple(spec.get("tables", ())), tuple(spec.get("datasets", ())), tuple(spec.get("w_bits", ())), spec.get("weight_sweep"))
+        FigureSpec(
+            name,
+            tuple(spec.get("tables", ())),
+            tuple(spec.get("datasets", ())),
+            tuple(spec.get("w_bits", ())),
+            spec.get("weight_sweep"),
+        )
         for name, spec in sorted((raw.get("figures") or {}).items())
     )
     extensions = tuple(
-        Extension(ext["dataset"], ext["arch"], _wst_at(f"extensions[{i}].wst", ext["wst"]), ext.get("epochs"), tuple(ext.get("figures", ["fig5"])))
+        Extension(
+            ext["dataset"],
+            ext["arch"],
+            _wst_at(f"extensions[{i}].wst", ext["wst"]),
+            ext.get("epochs"),
+            tuple(ext.get("figures", ["fig5"])),
+        )
         for i, ext in enumerate(raw.get("extensions") or [])
     )
     train = raw.get("train") or {}
     data = raw.get("data") or {}
     _check_profile_data(raw["profile"], data)
     settings = TrainSettings(
-        batch_size=int(train.get("batch_size", DEFAULT_BATCH_SIZE)), lr=float(train.get("lr", DEFAULT_LR)),
+        batch_size=int(train.get("batch_size", DEFAULT_BATCH_SIZE)),
+        lr=float(train.get("lr", DEFAULT_LR)),
         limit_batches=train.get("limit_batches"),
         checksums_verified=not (data.get("skip_checksum", False) or data.get("fake") is not None),
     )
     cfg = ExperimentConfig(
-        profile=raw["profile"], seed=raw["seed"], paper_dir=_paper_dir(raw, base_dir), data_root=raw["data_root"],
-        epochs=dict(raw["epochs"]), tables=tables, quick_datasets=dict(quick.get("datasets", {})),
-        quick_archs=dict(quick.get("archs", {})), figures=figures, extensions=extensions,
-        settings=settings, fake=data.get("fake"), archive_dir=data.get("archive_dir"),
+        profile=raw["profile"],
+        seed=raw["seed"],
+        paper_dir=_paper_dir(raw, base_dir),
+        data_root=raw["data_root"],
+        epochs=dict(raw["epochs"]),
+        tables=tables,
+        quick_datasets=dict(quick.get("datasets", {})),
+        figures=figures,
+        extensions=extensions,
+        settings=settings,
+        fake=data.get("fake"),
+        archive_dir=data.get("archive_dir"),
         outputs={**default_outputs(tables, figures), **(raw.get("outputs") or {})},
     )
     _check_names(cfg)
     _check_outputs(cfg)
-    return cfg
+    from qsnn.search import parse_searches  # lazy: qsnn.search builds on this module
+
+    return replace(cfg, searches=parse_searches(raw.get("search"), cfg))
 
 
 def _paper_dir(raw: Mapping, base_dir: Path) -> Path:
@@ -468,18 +534,21 @@ def default_outputs(tables: tuple[TableSpec, ...], figures: tuple[FigureSpec, ..
     """Without `outputs:`, render every configured table, Figs. 1-3 (they plot no table rows) and
     every configured Fig. 4-6, every hardware CSV and the report."""
     configured = {int(f.name[3:]) for f in figures}
-    return {**ALL_OUTPUTS, "tables": sorted(spec.number for spec in tables),
-            "figures": sorted({1, 2, 3} | configured)}
+    return {**ALL_OUTPUTS, "tables": sorted(spec.number for spec in tables), "figures": sorted({1, 2, 3} | configured)}
 
 
 def _check_profile_data(profile: str, data: Mapping) -> None:
     """Fake data belongs to the rehearsal alone: anything else would present fakes as results."""
     if profile == "rehearsal" and data.get("fake") is None:
-        raise ConfigError("profile 'rehearsal' needs data.fake (e.g. data: {fake: {samples: 2}}): the rehearsal "
-                          "runs on fake data written by `qsnn data fake`")
+        raise ConfigError(
+            "profile 'rehearsal' needs data.fake (e.g. data: {fake: {samples: 2}}): the rehearsal "
+            "runs on fake data written by `qsnn data fake`"
+        )
     if profile != "rehearsal" and data.get("fake") is not None:
-        raise ConfigError(f"data.fake: only the 'rehearsal' profile may train on fake data (profile is "
-                          f"{profile!r}); remove data.fake or set profile: rehearsal")
+        raise ConfigError(
+            f"data.fake: only the 'rehearsal' profile may train on fake data (profile is "
+            f"{profile!r}); remove data.fake or set profile: rehearsal"
+        )
     if data.get("fake") is not None and data.get("archive_dir"):
         raise ConfigError("data.archive_dir: the rehearsal takes its archives from the fakes it writes; remove it")
 
@@ -489,8 +558,10 @@ def _check_outputs(cfg: ExperimentConfig) -> None:
     planned = {spec.number for spec in cfg.tables}
     for n in cfg.outputs["tables"]:
         if n not in planned:
-            raise ConfigError(f"outputs.tables: Table {n} is selected but tables.table{n} is not configured; "
-                              f"add tables.table{n} or remove {n} from outputs.tables")
+            raise ConfigError(
+                f"outputs.tables: Table {n} is selected but tables.table{n} is not configured; "
+                f"add tables.table{n} or remove {n} from outputs.tables"
+            )
 
 
 def _wst_at(key: str, text: str) -> WST:
@@ -502,7 +573,9 @@ def _wst_at(key: str, text: str) -> WST:
             return WST(*numbers)
         return parse_wst(text)
     except ValueError as err:
-        raise ConfigError(f"{key}: {err}. Write W/S/T as three integers, e.g. '4/2/1' (W, S in 1..16, T >= 1)") from None
+        raise ConfigError(
+            f"{key}: {err}. Write W/S/T as three integers, e.g. '4/2/1' (W, S in 1..16, T >= 1)"
+        ) from None
 
 
 def _check_names(cfg: ExperimentConfig) -> None:
@@ -519,10 +592,10 @@ def _check_names(cfg: ExperimentConfig) -> None:
             check_dataset("quick.datasets", key)
         kind = key if key in ("static", "neuromorphic") else dataset_kind(key)
         if dataset_kind(name) != kind:
-            raise ConfigError(f"quick.datasets.{key}: stand-in {name!r} is {dataset_kind(name)} but {key} is "
-                              f"{kind}; pick a {kind} stand-in")
-    for key, name in cfg.quick_archs.items():
-        check_arch(f"quick.archs.{key}", name)
+            raise ConfigError(
+                f"quick.datasets.{key}: stand-in {name!r} is {dataset_kind(name)} but {key} is "
+                f"{kind}; pick a {kind} stand-in"
+            )
     for fig in cfg.figures:
         for i, name in enumerate(fig.datasets):
             check_dataset(f"figures.{fig.name}.datasets[{i}]", name)
@@ -549,7 +622,9 @@ def check_arch(key: str, name: str) -> None:
 
     known = list_archs()
     if name not in known:
-        raise ConfigError(f"{key}: unknown architecture {name!r}; allowed values: {', '.join(known)} (see `qsnn archs`)")
+        raise ConfigError(
+            f"{key}: unknown architecture {name!r}; allowed values: {', '.join(known)} (see `qsnn archs`)"
+        )
 
 
 # --------------------------------------------------------------------------- expansion
@@ -576,16 +651,16 @@ def trained_dataset(cfg: ExperimentConfig, paper_dataset: str) -> str:
 
 
 def trained_arch(cfg: ExperimentConfig, arch: str) -> str:
-    """The architecture trained: the paper's own, or its tiny sibling (longest matching prefix)."""
+    """The architecture trained: the paper's own, or in the quick profile the tiny sibling the
+    registry names for it (``stand_in=`` of its ``register``; :func:`qsnn.models.stand_in_of`)."""
     if not cfg.is_quick:
         return arch
-    matches = [prefix for prefix in cfg.quick_archs if arch == prefix or arch.startswith(prefix)]
-    if not matches:
-        raise ConfigError(
-            f"quick.archs: no tiny sibling for architecture {arch!r}; add a line '{arch.split('-')[0]}: <tiny arch>' "
-            f"(known prefixes: {', '.join(sorted(cfg.quick_archs))})"
-        )
-    return cfg.quick_archs[max(matches, key=len)]
+    from qsnn.models import stand_in_of
+
+    try:
+        return stand_in_of(arch)
+    except (ValueError, KeyError) as err:  # no stand-in registered, or an unknown architecture
+        raise ConfigError(f"quick profile: {err}") from None
 
 
 def epochs_for(cfg: ExperimentConfig, paper_dataset: str) -> int:
@@ -596,43 +671,31 @@ def epochs_for(cfg: ExperimentConfig, paper_dataset: str) -> int:
 
 
 def make_run(cfg: ExperimentConfig, paper_dataset: str, arch: str, wst: WST, epochs: int | None = None) -> Run:
-    return Run(trained_dataset(cfg, paper_dataset), trained_arch(cfg, arch), wst, epochs or epochs_for(cfg, paper_dataset),
-               cfg.seed, cfg.settings)
-
-
-PAPER_TABLE_COLUMNS = ("row", "source", "arch_id", "dataset", "w_bits", "s_bits", "T")
+    return Run(
+        trained_dataset(cfg, paper_dataset),
+        trained_arch(cfg, arch),
+        wst,
+        epochs or epochs_for(cfg, paper_dataset),
+        cfg.seed,
+        cfg.settings,
+    )
 
 
 def read_paper_table(paper_dir: Path, number: int):
-    """``data/paper/tableN.csv`` as a DataFrame (blanks stay blank), checked: the columns the plan
-    needs exist, row numbers are unique integers and W/S/T are integers. A corrupt file gets a
-    ConfigError naming the file and the row, before any job runs."""
-    import pandas as pd
+    """``data/paper/tableN.csv`` through the one loader (:func:`qsnn.paper_tables.read_table`): the
+    columns the plan needs exist, row numbers are unique integers and W/S/T are integers. A corrupt
+    file gets a ConfigError naming the file and the row, before any job runs."""
+    from qsnn.paper_tables import PaperTableError, read_table_file
 
     path = Path(paper_dir) / f"table{number}.csv"
     if not path.exists():
-        raise ConfigError(f"paper_dir: {path} is missing; the transcribed paper tables belong in {paper_dir}/table1..5.csv")
+        raise ConfigError(
+            f"paper_dir: {path} is missing; the transcribed paper tables belong in {paper_dir}/table1..5.csv"
+        )
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-        raise ConfigError(f"{path}: not a readable CSV ({reason}); restore it with `git checkout -- {path}`") from None
-    missing = [c for c in PAPER_TABLE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}; restore it with `git checkout -- {path}`")
-    seen: dict[int, int] = {}
-    for line, rec in enumerate(frame.to_dict(orient="records"), start=2):  # line 1 is the header
-        for column in ("row", "w_bits", "s_bits", "T"):
-            if not re.fullmatch(r"\s*\d+\s*", str(rec[column])):
-                raise ConfigError(f"{path} line {line}: {column} is {rec[column]!r}, expected a non-negative integer")
-        row = int(rec["row"])
-        if row in seen:
-            raise ConfigError(f"{path} line {line}: row number {row} repeats line {seen[row]}; each printed row "
-                              "needs its own number")
-        seen[row] = line
-    for column in ("row", "w_bits", "s_bits", "T"):
-        frame[column] = frame[column].astype(int)
-    return frame
+        return read_table_file(path)
+    except PaperTableError as err:
+        raise ConfigError(str(err)) from None
 
 
 def row_datasets(row_dataset: str, table_datasets: tuple[str, ...]) -> list[str]:
@@ -652,7 +715,9 @@ def _figures_for(cfg: ExperimentConfig, table: int, paper_dataset: str, wst: WST
     return tuple(
         f.name
         for f in cfg.figures
-        if table in f.tables and (not f.datasets or paper_dataset in f.datasets) and (not f.w_bits or wst.w_bits in f.w_bits)
+        if table in f.tables
+        and (not f.datasets or paper_dataset in f.datasets)
+        and (not f.w_bits or wst.w_bits in f.w_bits)
     )
 
 
@@ -675,13 +740,22 @@ def table_entries(cfg: ExperimentConfig, spec: TableSpec) -> list[Entry]:
         if trained:
             check_arch(f"{key} (arch_id)", arch)
         for paper_dataset in row_datasets(rec.get("dataset", ""), spec.datasets):
-            entries.append(Entry(
-                table=spec.number, row=row, group=str(rec.get("group", "")), method=str(rec.get("method", "")),
-                source=source, arch_label=str(rec.get("arch", "")), arch=arch, paper_dataset=paper_dataset, wst=wst,
-                epochs=epochs_for(cfg, paper_dataset),
-                run=make_run(cfg, paper_dataset, arch, wst) if trained else None,
-                figures=_figures_for(cfg, spec.number, paper_dataset, wst),
-            ))
+            entries.append(
+                Entry(
+                    table=spec.number,
+                    row=row,
+                    group=str(rec.get("group", "")),
+                    method=str(rec.get("method", "")),
+                    source=source,
+                    arch_label=str(rec.get("arch", "")),
+                    arch=arch,
+                    paper_dataset=paper_dataset,
+                    wst=wst,
+                    epochs=epochs_for(cfg, paper_dataset),
+                    run=make_run(cfg, paper_dataset, arch, wst) if trained else None,
+                    figures=_figures_for(cfg, spec.number, paper_dataset, wst),
+                )
+            )
     return entries
 
 
@@ -693,13 +767,17 @@ def _check_table_selection(cfg: ExperimentConfig, spec: TableSpec, frame) -> Non
     if isinstance(spec.train, tuple):
         unknown = [r for r in spec.train if r not in rows]
         if unknown:
-            raise ConfigError(f"tables.table{spec.number}.train: row(s) {', '.join(map(str, unknown))} are not rows of "
-                              f"{path} (rows {min(rows)}-{max(rows)}); use row numbers from its 'row' column")
+            raise ConfigError(
+                f"tables.table{spec.number}.train: row(s) {', '.join(map(str, unknown))} are not rows of "
+                f"{path} (rows {min(rows)}-{max(rows)}); use row numbers from its 'row' column"
+            )
     covered = {d for value in frame["dataset"] for d in re.split(r"[;,\s]+", str(value)) if d}
     for i, name in enumerate(spec.datasets):
         if covered and name not in covered:
-            raise ConfigError(f"tables.table{spec.number}.datasets[{i}]: {name!r} matches no row of Table {spec.number} "
-                              f"(its rows are on: {', '.join(sorted(covered))})")
+            raise ConfigError(
+                f"tables.table{spec.number}.datasets[{i}]: {name!r} matches no row of Table {spec.number} "
+                f"(its rows are on: {', '.join(sorted(covered))})"
+            )
 
 
 def _check_figure_selections(cfg: ExperimentConfig, entries: list[Entry]) -> None:
@@ -708,7 +786,8 @@ def _check_figure_selections(cfg: ExperimentConfig, entries: list[Entry]) -> Non
             raise ConfigError(
                 f"figures.{fig.name}: selects no row (tables {list(fig.tables)}, datasets {list(fig.datasets)}"
                 + (f", w_bits {list(fig.w_bits)}" if fig.w_bits else "")
-                + "); name tables, datasets and weight bit-widths that the configured tables contain")
+                + "); name tables, datasets and weight bit-widths that the configured tables contain"
+            )
 
 
 def sweep_entries(cfg: ExperimentConfig) -> list[Entry]:
@@ -720,12 +799,22 @@ def sweep_entries(cfg: ExperimentConfig) -> list[Entry]:
             continue
         for w in sweep["w_bits"]:
             wst = WST(w, sweep["s_bits"], sweep["T"])
-            entries.append(Entry(
-                table=None, row=None, group="weight sweep", method="Quantized (weight sweep)", source="this paper",
-                arch_label=sweep["arch"], arch=sweep["arch"], paper_dataset=sweep["dataset"], wst=wst,
-                epochs=epochs_for(cfg, sweep["dataset"]), run=make_run(cfg, sweep["dataset"], sweep["arch"], wst),
-                figures=(fig.name,),
-            ))
+            entries.append(
+                Entry(
+                    table=None,
+                    row=None,
+                    group="weight sweep",
+                    method="Quantized (weight sweep)",
+                    source="this paper",
+                    arch_label=sweep["arch"],
+                    arch=sweep["arch"],
+                    paper_dataset=sweep["dataset"],
+                    wst=wst,
+                    epochs=epochs_for(cfg, sweep["dataset"]),
+                    run=make_run(cfg, sweep["dataset"], sweep["arch"], wst),
+                    figures=(fig.name,),
+                )
+            )
     return entries
 
 
@@ -741,11 +830,22 @@ def extension_entries(cfg: ExperimentConfig) -> list[Entry]:
                 f"extensions[{i}]: duplicate run id {full_id!r} (same as extensions[{seen[full_id]}]); remove one of them"
             )
         seen[full_id] = i
-        entries.append(Entry(
-            table=None, row=None, group="extension", method="Extension (config)", source="extension",
-            arch_label=ext.arch, arch=ext.arch, paper_dataset=ext.dataset, wst=ext.wst, epochs=epochs,
-            run=make_run(cfg, ext.dataset, ext.arch, ext.wst, ext.epochs), figures=ext.figures,
-        ))
+        entries.append(
+            Entry(
+                table=None,
+                row=None,
+                group="extension",
+                method="Extension (config)",
+                source="extension",
+                arch_label=ext.arch,
+                arch=ext.arch,
+                paper_dataset=ext.dataset,
+                wst=ext.wst,
+                epochs=epochs,
+                run=make_run(cfg, ext.dataset, ext.arch, ext.wst, ext.epochs),
+                figures=ext.figures,
+            )
+        )
     return entries
 
 

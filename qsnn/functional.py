@@ -170,7 +170,9 @@ def _forward_torch(x: torch.Tensor, tau, v_th, v_reset, levels, hard) -> tuple[t
     n = torch.neg(x, out=torch.empty_like(x))
     if v_reset != 0.0 and T:
         n[0].sub_(float(_scalar(v_reset, x) / tau))  # m[0] = v_reset / tau + x[0], in x's dtype
-    spikes = torch.empty_like(x)  # x's memory layout: the next layer's kernels (and so its rounding) see what they always saw
+    spikes = torch.empty_like(
+        x
+    )  # x's memory layout: the next layer's kernels (and so its rounding) see what they always saw
     tau_t, w = _scalar(tau, x), None  # w = -v, the negated membrane after the reset
     for t in range(T):
         if t > 0:
@@ -278,8 +280,8 @@ def _fused_forward_py(x, s, begin, end, tau, inv_tau, tau_pow2, v_th, v_reset, l
         for j in range(n):
             v[j] = v_reset
         for t in range(T):
-            xr = x[t, lo:lo + n]
-            sr = s[t, lo:lo + n]
+            xr = x[t, lo : lo + n]
+            sr = s[t, lo : lo + n]
             for j in range(n):
                 m = (v[j] * inv_tau if tau_pow2 else v[j] / tau) + xr[j]
                 k = min(max(np.floor(m if unit else m / v_th), zero), levels) * v_th
@@ -290,8 +292,9 @@ def _fused_forward_py(x, s, begin, end, tau, inv_tau, tau_pow2, v_th, v_reset, l
                     v[j] = m - k
 
 
-def _fused_backward_py(x, gs, gx, begin, end, tau, inv_tau, tau_pow2, v_th, v_reset, levels, c, half_alpha,
-                       hard):  # pragma: no cover
+def _fused_backward_py(
+    x, gs, gx, begin, end, tau, inv_tau, tau_pow2, v_th, v_reset, levels, c, half_alpha, hard
+):  # pragma: no cover
     T = x.shape[0]
     zero, one = x.dtype.type(0), x.dtype.type(1)
     unit = v_th == 1
@@ -306,7 +309,7 @@ def _fused_backward_py(x, gs, gx, begin, end, tau, inv_tau, tau_pow2, v_th, v_re
         for j in range(n):
             v[j] = v_reset
         for t in range(T):  # the forward again
-            xr = x[t, lo:lo + n]
+            xr = x[t, lo : lo + n]
             mt = m[t]
             for j in range(n):
                 mm = (v[j] * inv_tau if tau_pow2 else v[j] / tau) + xr[j]
@@ -319,8 +322,8 @@ def _fused_backward_py(x, gs, gx, begin, end, tau, inv_tau, tau_pow2, v_th, v_re
             carry[j] = -zero  # the last step's gradient is its local term alone, sign of zero kept
         for t in range(T - 1, -1, -1):
             mt = m[t]
-            gr = gs[t, lo:lo + n]
-            out = gx[t, lo:lo + n]
+            gr = gs[t, lo : lo + n]
+            out = gx[t, lo : lo + n]
             for j in range(n):
                 u = mt[j] if unit else mt[j] / v_th
                 d = c * (u - min(max(np.rint(u), one), levels))
@@ -388,7 +391,9 @@ def _fused_call(kernel, tensors: tuple[torch.Tensor, ...], constants: tuple) -> 
     """``kernel`` over tensors of one shape; the last is written. Copies only for mixed or gappy layouts."""
     rows = [_memory_rows(t) for t in tensors]
     if any(r is None for r in rows) or len({t.stride() for t in tensors}) > 1:
-        work = [t.contiguous() for t in tensors[:-1]] + [torch.empty_like(tensors[-1], memory_format=torch.contiguous_format)]
+        work = [t.contiguous() for t in tensors[:-1]] + [
+            torch.empty_like(tensors[-1], memory_format=torch.contiguous_format)
+        ]
         _fused_call(kernel, tuple(work), constants)
         tensors[-1].copy_(work[-1])
         return
@@ -432,11 +437,15 @@ class MultiStepLIF(torch.autograd.Function):
             grad_x = torch.empty_like(grad_spikes)  # its layout, as the torch kernel
             constants = _constants(saved, tau, v_th, v_reset, levels)
             dtype = type(constants[0])
-            _fused_call(_fused_kernels()[1], (saved, grad_spikes.to(saved.dtype), grad_x),
-                        (*constants, dtype(math.pi / 2.0 * alpha), dtype(alpha / 2.0), hard))
+            _fused_call(
+                _fused_kernels()[1],
+                (saved, grad_spikes.to(saved.dtype), grad_x),
+                (*constants, dtype(math.pi / 2.0 * alpha), dtype(alpha / 2.0), hard),
+            )
         else:
             grad_x = (_backward_graph if kernel == "graph" else _backward_torch)(
-                saved, grad_spikes, tau, v_th, levels, alpha, hard)
+                saved, grad_spikes, tau, v_th, levels, alpha, hard
+            )
         return grad_x, None, None, None, None, None, None, None
 
 
@@ -457,13 +466,20 @@ def choose_kernel(x: torch.Tensor, kernel: str = "auto") -> str:
             raise ValueError("kernel='fused' needs a CPU tensor and numba (pip install numba)")
         return kernel
     # T = 1 has no time loop to fuse: the torch ops are as fast, without importing numba
-    fused = (x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and x.dim() >= 1
-             and x.shape[0] >= 2 and x.numel() >= FUSED_MIN_ELEMENTS and _fused_kernels() is not None)
+    fused = (
+        x.device.type == "cpu"
+        and x.dtype in (torch.float32, torch.float64)
+        and x.dim() >= 1
+        and x.shape[0] >= 2
+        and x.numel() >= FUSED_MIN_ELEMENTS
+        and _fused_kernels() is not None
+    )
     return "fused" if fused else "torch"
 
 
-def multistep_lif(x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float = 2.0, hard: bool = True,
-                  kernel: str = "auto"):
+def multistep_lif(
+    x, tau: float, v_th: float, v_reset: float, levels: int, alpha: float = 2.0, hard: bool = True, kernel: str = "auto"
+):
     """Run the multi-bit LIF over ``x`` of shape ``[T, ...]`` (see :class:`MultiStepLIF`).
 
     Membrane and spikes are float32 whatever autocast does around the call: float16 would
@@ -471,6 +487,7 @@ def multistep_lif(x, tau: float, v_th: float, v_reset: float, levels: int, alpha
     ``kernel``: ``"auto"`` (fused loop for large CPU tensors when numba is there, torch ops
     otherwise, the graph form under ``torch.compile``), or force one of ``KERNELS``.
     """
+
     def run(x32):
         return MultiStepLIF.apply(x32, tau, v_th, v_reset, levels, alpha, hard, choose_kernel(x32, kernel))
 
@@ -525,6 +542,8 @@ def bitplanes(a: torch.Tensor, nbits: int) -> torch.Tensor:
 
 def from_bitplanes(planes: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`bitplanes` for any tensor of per-plane results (Eq. 3's right side)."""
-    weights = torch.tensor([2.0**t for t in range(planes.shape[0])], dtype=planes.dtype if planes.is_floating_point() else torch.float64)
+    weights = torch.tensor(
+        [2.0**t for t in range(planes.shape[0])], dtype=planes.dtype if planes.is_floating_point() else torch.float64
+    )
     shape = (-1,) + (1,) * (planes.dim() - 1)
     return (planes * weights.reshape(shape).to(planes.device)).sum(0)

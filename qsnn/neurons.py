@@ -69,7 +69,9 @@ class MultiBitLIF(nn.Module):
         self.stats = {"nonzero": 0, "total": 0, "hist": torch.zeros(self.levels + 1, dtype=torch.int64)}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = multistep_lif(x, self.tau, self.v_th, self.v_reset, self.levels, self.surrogate_alpha, self.reset == "hard")
+        out = multistep_lif(
+            x, self.tau, self.v_th, self.v_reset, self.levels, self.surrogate_alpha, self.reset == "hard"
+        )
         if self.record and out.device.type != "meta":
             self._accumulate(out.detach())
         return out

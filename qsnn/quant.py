@@ -72,7 +72,9 @@ def quantize_weight(weight: torch.Tensor, bits: int, step: torch.Tensor | None =
     return round_ste(torch.clamp(weight / step, -qmax, qmax)) * step
 
 
-def weight_codes(weight: torch.Tensor, bits: int, step: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def weight_codes(
+    weight: torch.Tensor, bits: int, step: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Integer codes and scale of a quantized weight: ``w_q == codes * scale``.
 
     Used by the hardware reference; only defined for ``bits < 16``.

@@ -6,6 +6,7 @@ reproduction report and the tests read it through :func:`read_experiments` and t
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Iterable
 
@@ -14,26 +15,101 @@ import pandas as pd
 from qsnn.profiles import PROFILES
 
 COLUMNS = (
-    "table", "row", "group", "method", "source", "arch_label", "arch", "paper_dataset", "figures",
-    "profile", "dataset", "trained_arch", "w_bits", "s_bits", "T", "bit_budget", "epochs", "run_id", "status",
-    "top1", "top5", "params_M", "sops_G", "s_ace_G", "ns_ace_G", "ns_ace_kind",
-    "fps", "latency_ms", "hw_kind",
-    "paper_params_M", "paper_sops_G", "paper_s_ace_G", "paper_ns_ace_G", "paper_acc", "paper_fps", "paper_latency",
+    "table",
+    "row",
+    "group",
+    "method",
+    "source",
+    "arch_label",
+    "arch",
+    "paper_dataset",
+    "figures",
+    "profile",
+    "dataset",
+    "trained_arch",
+    "w_bits",
+    "s_bits",
+    "T",
+    "bit_budget",
+    "epochs",
+    "run_id",
+    "status",
+    "top1",
+    "top5",
+    "params_M",
+    "sops_G",
+    "s_ace_G",
+    "ns_ace_G",
+    "ns_ace_kind",
+    "fps",
+    "latency_ms",
+    "hw_kind",
+    "paper_params_M",
+    "paper_sops_G",
+    "paper_s_ace_G",
+    "paper_ns_ace_G",
+    "paper_acc",
+    "paper_fps",
+    "paper_latency",
 )
 # Read as text whatever they contain (pandas would turn '' into NaN floats otherwise).
-TEXT_COLUMNS = ("group", "method", "source", "arch_label", "arch", "paper_dataset", "figures", "profile",
-                "dataset", "trained_arch", "run_id", "status", "ns_ace_kind", "hw_kind")
+TEXT_COLUMNS = (
+    "group",
+    "method",
+    "source",
+    "arch_label",
+    "arch",
+    "paper_dataset",
+    "figures",
+    "profile",
+    "dataset",
+    "trained_arch",
+    "run_id",
+    "status",
+    "ns_ace_kind",
+    "hw_kind",
+)
 INTEGER_COLUMNS = ("table", "row", "w_bits", "s_bits", "T")
-NUMBER_COLUMNS = ("top1", "top5", "params_M", "sops_G", "s_ace_G", "ns_ace_G", "fps", "latency_ms", "paper_params_M",
-                  "paper_sops_G", "paper_s_ace_G", "paper_ns_ace_G", "paper_acc", "paper_fps", "paper_latency")
+NUMBER_COLUMNS = (
+    "top1",
+    "top5",
+    "params_M",
+    "sops_G",
+    "s_ace_G",
+    "ns_ace_G",
+    "fps",
+    "latency_ms",
+    "paper_params_M",
+    "paper_sops_G",
+    "paper_s_ace_G",
+    "paper_ns_ace_G",
+    "paper_acc",
+    "paper_fps",
+    "paper_latency",
+)
 REQUIRED_COLUMNS = ("table", "row", "source", "paper_dataset", "w_bits", "s_bits", "T")
 
 # Printed names of the registry datasets: as the paper's tables print them (Table 3: DVS-CIFAR10).
 DATASET_LABELS = {
-    "cifar10": "CIFAR10", "cifar100": "CIFAR100", "imagenet": "ImageNet", "cifar10-dvs": "DVS-CIFAR10",
-    "dvs-gesture": "DVS-Gesture", "n-caltech101": "N-Caltech101", "digits": "digits", "digits-dvs": "digits-dvs",
+    "cifar10": "CIFAR10",
+    "cifar100": "CIFAR100",
+    "imagenet": "ImageNet",
+    "cifar10-dvs": "DVS-CIFAR10",
+    "dvs-gesture": "DVS-Gesture",
+    "n-caltech101": "N-Caltech101",
+    "digits": "digits",
+    "digits-dvs": "digits-dvs",
     "motion-dvs": "motion-dvs",
 }
+
+
+def as_number(value) -> float | None:
+    """A CSV cell as a float, or None for blanks, '-', NaN, NA and text (the one parser of optional numbers)."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
 
 
 class ExperimentsFileError(ValueError):
@@ -59,8 +135,10 @@ def read_experiments(path: Path, profile: str | None = None, required: Iterable[
     frame = pd.read_csv(path, dtype={c: "string" for c in TEXT_COLUMNS if c in present})
     missing = [c for c in (*REQUIRED_COLUMNS, *required) if c not in frame.columns]
     if missing:
-        raise ExperimentsFileError(f"{path}: missing required column(s) {', '.join(missing)}; regenerate it with the "
-                                   "workflow (DESIGN.md lists the columns)")
+        raise ExperimentsFileError(
+            f"{path}: missing required column(s) {', '.join(missing)}; regenerate it with the "
+            "workflow (DESIGN.md lists the columns)"
+        )
     if profile is not None:
         _check_profile(frame, profile, path)
     for col in INTEGER_COLUMNS:
@@ -81,8 +159,10 @@ def _check_profile(frame: pd.DataFrame, profile: str, path: Path) -> None:
     if "profile" in frame.columns:
         other = sorted(set(frame["profile"].dropna()) - {profile})
         if other:
-            raise ExperimentsFileError(f"{path}: rows come from profile(s) {', '.join(other)} but --profile {profile} "
-                                       "was given; pass the profile that produced the file")
+            raise ExperimentsFileError(
+                f"{path}: rows come from profile(s) {', '.join(other)} but --profile {profile} "
+                "was given; pass the profile that produced the file"
+            )
 
 
 def write_experiments(frame: pd.DataFrame, path: Path) -> Path:

@@ -68,6 +68,8 @@ def parse_wst(text: str) -> WST:
     """Parse ``"W/S/T"`` (spaces allowed, e.g. ``"16 / 1 / 4"``) into a :class:`WST`."""
     parts = [p.strip() for p in str(text).split("/")]
     if len(parts) != 3 or not all(p.lstrip("-").isdigit() for p in parts):
-        raise ValueError(f"malformed W/S/T {text!r}: expected three integers like '4/2/1' (weight bits/spike bits/time steps)")
+        raise ValueError(
+            f"malformed W/S/T {text!r}: expected three integers like '4/2/1' (weight bits/spike bits/time steps)"
+        )
     w, s, t = (int(p) for p in parts)
     return WST(w, s, t)

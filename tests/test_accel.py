@@ -14,8 +14,10 @@ EXAMPLE = board.DEFAULT_BOARD_DIR / "example_measurements.csv"
 
 
 def toy_network() -> list[accel.LayerShape]:
-    return [accel.LayerShape("enc", "conv", 27, 16, 64, 8, None),   # real-valued input
-            accel.LayerShape("fc1", "linear", 200, 40, 1, 8, 2)]
+    return [
+        accel.LayerShape("enc", "conv", 27, 16, 64, 8, None),  # real-valued input
+        accel.LayerShape("fc1", "linear", 200, 40, 1, 8, 2),
+    ]
 
 
 def test_layer_cycles_follow_the_documented_formula():
@@ -48,11 +50,43 @@ def test_invalid_config_rejected():
 
 
 def test_table4_rows_on_a_toy_network():
-    paper = pd.DataFrame([
-        {"row": 0, "dataset": "toy", "device": "xck26", "w_bits": 8, "s_bits": 1, "T": 4, "bit_budget": 32, "fps": 100.0, "latency": None},
-        {"row": 1, "dataset": "toy", "device": "xck26", "w_bits": 8, "s_bits": 4, "T": 1, "bit_budget": 32, "fps": 100.0, "latency": None},
-        {"row": 2, "dataset": "toy", "device": "xck26", "w_bits": 8, "s_bits": 2, "T": 3, "bit_budget": 64, "fps": 100.0, "latency": None},
-    ])
+    paper = pd.DataFrame(
+        [
+            {
+                "row": 0,
+                "dataset": "toy",
+                "device": "xck26",
+                "w_bits": 8,
+                "s_bits": 1,
+                "T": 4,
+                "bit_budget": 32,
+                "fps": 100.0,
+                "latency": None,
+            },
+            {
+                "row": 1,
+                "dataset": "toy",
+                "device": "xck26",
+                "w_bits": 8,
+                "s_bits": 4,
+                "T": 1,
+                "bit_budget": 32,
+                "fps": 100.0,
+                "latency": None,
+            },
+            {
+                "row": 2,
+                "dataset": "toy",
+                "device": "xck26",
+                "w_bits": 8,
+                "s_bits": 2,
+                "T": 3,
+                "bit_budget": 64,
+                "fps": 100.0,
+                "latency": None,
+            },
+        ]
+    )
     cfg = accel.AcceleratorConfig(rows=8, cols=8, clock_mhz=200.0)
     nets = {"toy": ("cifarnet-tiny", (1, 8, 8), 10)}
     out = accel.table4_rows(paper, cfg, networks=nets)
@@ -67,14 +101,44 @@ def test_table4_rows_on_a_toy_network():
 
 
 def test_example_board_file_excluded_by_default_and_replaces_when_included(tmp_path):
-    modelled = pd.DataFrame([
-        {"network": "spikformer-4-384", "dataset": "cifar10", "w_bits": 8, "s_bits": 1, "T": 4, "device": "xck26",
-         "fps": 300.0, "latency_ms": 3.3, "paper_fps": 342.35, "paper_latency": None, "kind": "modelled",
-         "cycles_per_frame": 1000, "power_w": None, "assumptions": "model", "note": ""},
-        {"network": "spikformer-4-384", "dataset": "cifar10", "w_bits": 8, "s_bits": 2, "T": 2, "device": "xck26",
-         "fps": 301.0, "latency_ms": 3.3, "paper_fps": 343.52, "paper_latency": None, "kind": "modelled",
-         "cycles_per_frame": 1000, "power_w": None, "assumptions": "model", "note": ""},
-    ])
+    modelled = pd.DataFrame(
+        [
+            {
+                "network": "spikformer-4-384",
+                "dataset": "cifar10",
+                "w_bits": 8,
+                "s_bits": 1,
+                "T": 4,
+                "device": "xck26",
+                "fps": 300.0,
+                "latency_ms": 3.3,
+                "paper_fps": 342.35,
+                "paper_latency": None,
+                "kind": "modelled",
+                "cycles_per_frame": 1000,
+                "power_w": None,
+                "assumptions": "model",
+                "note": "",
+            },
+            {
+                "network": "spikformer-4-384",
+                "dataset": "cifar10",
+                "w_bits": 8,
+                "s_bits": 2,
+                "T": 2,
+                "device": "xck26",
+                "fps": 301.0,
+                "latency_ms": 3.3,
+                "paper_fps": 343.52,
+                "paper_latency": None,
+                "kind": "modelled",
+                "cycles_per_frame": 1000,
+                "power_w": None,
+                "assumptions": "model",
+                "note": "",
+            },
+        ]
+    )
     assert board.load_measurements(board.DEFAULT_BOARD_DIR).empty  # only the example is shipped
     measured = board.load_measurements(files=[EXAMPLE], include_examples=True)
     assert measured["example"].all() and len(measured) == 2
@@ -97,7 +161,9 @@ def test_board_schema_errors(tmp_path):
     with pytest.raises(ValueError, match="missing columns"):
         board.read_board_csv(bad)
     empty = tmp_path / "nofps.csv"
-    empty.write_text("device,bitstream,network,dataset,w_bits,s_bits,T,measured_by,date\nxck26,abc,n,cifar10,8,1,4,me,2024-01-01\n")
+    empty.write_text(
+        "device,bitstream,network,dataset,w_bits,s_bits,T,measured_by,date\nxck26,abc,n,cifar10,8,1,4,me,2024-01-01\n"
+    )
     with pytest.raises(ValueError, match="neither fps nor latency_ms"):
         board.read_board_csv(empty)
 

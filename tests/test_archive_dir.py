@@ -29,8 +29,12 @@ ARCHIVE = _tar({"pkg/a.txt": b"hello"})
 
 
 def _spec(md5: str | None = None) -> ArchiveSpec:
-    return ArchiveSpec(url="https://example.invalid/a.tar.gz", filename="a.tar.gz",
-                       md5=md5 or hashlib.md5(ARCHIVE).hexdigest(), dest="D")
+    return ArchiveSpec(
+        url="https://example.invalid/a.tar.gz",
+        filename="a.tar.gz",
+        md5=md5 or hashlib.md5(ARCHIVE).hexdigest(),
+        dest="D",
+    )
 
 
 def test_archive_dir_verifies_extracts_and_keeps_the_users_file(tmp_path):
@@ -70,7 +74,12 @@ def _cifar10_archive(tmp_path):
 
     members = {}
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {"data": np.zeros((1, 3072), dtype=np.uint8), "labels": [3], "batch_label": name, "filenames": ["x.png"]}
+        batch = {
+            "data": np.zeros((1, 3072), dtype=np.uint8),
+            "labels": [3],
+            "batch_label": name,
+            "filenames": ["x.png"],
+        }
         members[f"cifar-10-batches-py/{name}"] = pickle.dumps(batch)
     (tmp_path / "cifar-10-python.tar.gz").write_bytes(_tar(members))
     return tmp_path
@@ -78,7 +87,9 @@ def _cifar10_archive(tmp_path):
 
 def test_cli_missing_archive_is_one_line_naming_file_and_url(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    code = main(["data", "prepare", "cifar10", "--root", str(tmp_path / "data"), "--archive-dir", str(tmp_path / "empty")])
+    code = main(
+        ["data", "prepare", "cifar10", "--root", str(tmp_path / "data"), "--archive-dir", str(tmp_path / "empty")]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err
     assert "cifar-10-python.tar.gz" in err and "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz" in err

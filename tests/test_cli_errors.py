@@ -12,8 +12,23 @@ import torch
 
 from qsnn.cli import main
 
-ARGS = ["--dataset", "digits", "--arch", "sew-resnet-tiny", "--wst", "1/1/1", "--epochs", "1",
-        "--limit-batches", "1", "--batch-size", "32", "--threads", "1", "--no-progress"]
+ARGS = [
+    "--dataset",
+    "digits",
+    "--arch",
+    "sew-resnet-tiny",
+    "--wst",
+    "1/1/1",
+    "--epochs",
+    "1",
+    "--limit-batches",
+    "1",
+    "--batch-size",
+    "32",
+    "--threads",
+    "1",
+    "--no-progress",
+]
 
 
 def one_line_error(capsys) -> str:
@@ -36,14 +51,17 @@ def _run(capsys, *argv) -> tuple[int, str]:
     return info.value.code, one_line_error(capsys)
 
 
-@pytest.mark.parametrize("flag, value, words", [
-    ("--threads", "0", ["--threads", ">= 1"]),
-    ("--lr", "inf", ["--lr", "finite"]),
-    ("--lr", "nan", ["--lr", "finite"]),
-    ("--seed", str(2**48), ["--seed", "too large"]),
-    ("--batch-size", "64.0", ["--batch-size", "not an integer"]),
-    ("--num-workers", "-1", ["--num-workers", "negative"]),
-])
+@pytest.mark.parametrize(
+    "flag, value, words",
+    [
+        ("--threads", "0", ["--threads", ">= 1"]),
+        ("--lr", "inf", ["--lr", "finite"]),
+        ("--lr", "nan", ["--lr", "finite"]),
+        ("--seed", str(2**48), ["--seed", "too large"]),
+        ("--batch-size", "64.0", ["--batch-size", "not an integer"]),
+        ("--num-workers", "-1", ["--num-workers", "negative"]),
+    ],
+)
 def test_bad_numbers_are_one_line_usage_errors(capsys, tmp_path, flag, value, words):
     code, err = _run(capsys, "train", *ARGS, "--out", str(tmp_path / "o"), flag, value)
     assert code == 2
@@ -90,6 +108,7 @@ def test_bit_flip_in_the_weights_is_refused(capsys, finished, tmp_path):
         name = next(k for k, v in state["model"].items() if v.is_floating_point() and v.numel())
         flat = state["model"][name].view(-1)
         flat.view(torch.int32)[0] ^= 1  # one bit of one weight, the hash left as saved
+
     path = _copy_with(finished, tmp_path / "flipped", flip)
     assert main(["evaluate", str(path)]) == 2
     err = one_line_error(capsys)

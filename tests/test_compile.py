@@ -66,8 +66,9 @@ def losses(out: Path) -> list[float]:
 
 
 def config(arch: str, wst: str, **kw) -> TrainConfig:
-    return TrainConfig(**{**dict(dataset="digits", arch=arch, wst=wst, epochs=2, seed=1, batch_size=32,
-                                 limit_batches=2), **kw})
+    return TrainConfig(
+        **{**dict(dataset="digits", arch=arch, wst=wst, epochs=2, seed=1, batch_size=32, limit_batches=2), **kw}
+    )
 
 
 def runtime(out: Path, data_root: Path, compile: bool) -> RuntimeOptions:
@@ -110,8 +111,27 @@ def test_compile_is_a_runtime_option_a_resume_may_change(tmp_path, data_root, mo
 @pytest.mark.slow
 def test_inductor_training_follows_the_eager_loss_curve(tmp_path, data_root):
     """Real ``torch.compile`` (inductor, C++ on CPU) through the CLI: the eager loss curve, ``"compiled": true``."""
-    args = ["train", "--dataset", "digits", "--arch", "spikformer-tiny", "--wst", "1/4/2", "--epochs", "2",
-            "--batch-size", "32", "--limit-batches", "3", "--seed", "1", "--data-root", str(data_root), "--threads", "1"]
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--arch",
+        "spikformer-tiny",
+        "--wst",
+        "1/4/2",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--limit-batches",
+        "3",
+        "--seed",
+        "1",
+        "--data-root",
+        str(data_root),
+        "--threads",
+        "1",
+    ]
     assert qsnn_main([*args, "--out", str(tmp_path / "eager")]) == 0
     assert qsnn_main([*args, "--out", str(tmp_path / "compiled"), "--compile"]) == 0
     assert losses(tmp_path / "compiled") == pytest.approx(losses(tmp_path / "eager"), rel=1e-4)

@@ -42,7 +42,9 @@ def error_of(raw: dict) -> str:
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("wst, words", [("0/1/1", ["W=0", "[1, 16]"]), ("4/1.5/1", ["S=1.5", "integer"]), ("4/2", ["three integers"])])
+@pytest.mark.parametrize(
+    "wst, words", [("0/1/1", ["W=0", "[1, 16]"]), ("4/1.5/1", ["S=1.5", "integer"]), ("4/2", ["three integers"])]
+)
 def test_bad_allocation_names_the_key_and_the_fix(wst, words):
     raw = raw_config()
     raw["extensions"] = [{"dataset": "cifar100", "arch": "spikformer-4-384", "wst": wst}]
@@ -67,10 +69,24 @@ def test_unknown_architecture_lists_allowed_values():
     assert "tables.table4.arch" in message and "spikformer-9-999" in message and "spikformer-4-384" in message
 
 
-def test_unknown_tiny_sibling_is_caught():
+def test_an_old_config_with_quick_archs_is_told_what_replaced_it():
     raw = raw_config()
-    raw["quick"]["archs"]["spikformer"] = "spikformer-huge"
-    assert "quick.archs.spikformer" in error_of(raw)
+    raw["quick"]["archs"] = {"spikformer": "spikformer-tiny"}
+    message = error_of(raw)
+    assert "quick.archs" in message and "stand_in=" in message and "delete quick.archs" in message
+
+
+def test_the_registry_names_each_architectures_stand_in(monkeypatch):
+    from qsnn.models import registry
+
+    assert (
+        registry.stand_in_of("spiking-resnet-50") == "sew-resnet-tiny"
+        and registry.stand_in_of("resnet-tiny") == "resnet-tiny"
+    )
+    spec = registry.arch_spec("spikformer-4-384")
+    monkeypatch.setitem(registry._ARCHS, "spikformer-4-384", registry.ArchSpec(**{**spec.__dict__, "stand_in": None}))
+    message = error_of(raw_config())
+    assert "spikformer-4-384" in message and "stand_in=" in message  # a new architecture without one is named
 
 
 def test_duplicate_extension_is_a_duplicate_run_id():
@@ -170,7 +186,8 @@ def test_quick_profile_maps_to_stand_ins_and_tiny_siblings(quick_plan):
             continue
         # DVS128 Gesture's classes are motions: its stand-in is motion-dvs (issue 14).
         kind_stand_in = {"dvs-gesture": "motion-dvs"}.get(
-            entry.paper_dataset, "digits-dvs" if entry.paper_dataset in ("cifar10-dvs", "n-caltech101") else "digits")
+            entry.paper_dataset, "digits-dvs" if entry.paper_dataset in ("cifar10-dvs", "n-caltech101") else "digits"
+        )
         assert entry.run.dataset == kind_stand_in
         assert entry.run.arch.endswith("-tiny")
         assert entry.run.epochs in raw_config()["epochs"].values() and entry.run.epochs < 400  # epochs shrink
@@ -217,8 +234,12 @@ def test_run_id_names_the_run_and_hashes_its_other_settings():
     assert run.run_id.startswith("cifar10-dvs__spikformer-4-384__w1s2t8__e400__s3__")
     assert RUN_ID_PATTERN.match(run.run_id)
     # Every setting that changes a result changes the id: never an old checkpoint for a new setting.
-    variants = [TrainSettings(lr=1e-3), TrainSettings(batch_size=64), TrainSettings(limit_batches=2),
-                TrainSettings(checksums_verified=False)]
+    variants = [
+        TrainSettings(lr=1e-3),
+        TrainSettings(batch_size=64),
+        TrainSettings(limit_batches=2),
+        TrainSettings(checksums_verified=False),
+    ]
     ids = {Run(run.dataset, run.arch, run.wst, run.epochs, run.seed, s).run_id for s in variants}
     assert len(ids | {run.run_id}) == 5
 

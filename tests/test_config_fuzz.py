@@ -37,20 +37,23 @@ def _set(raw: dict, dotted: str, value):
     return raw
 
 
-@pytest.mark.parametrize("dotted, value, words", [
-    ("tables.table2.train", [999], ["tables.table2.train", "999", "rows 0-"]),
-    ("tables.table1.datasets", ["dvs-gesture"], ["tables.table1.datasets[0]", "matches no row", "imagenet"]),
-    ("tables.table2.datasets", ["cifar10", "cifar10"], ["tables.table2.datasets", "twice"]),
-    ("tables", {}, ["tables", "selects no table"]),
-    ("figures.fig6.w_bits", [9], ["figures.fig6", "selects no row"]),
-    ("train.lr", float("nan"), ["train.lr", "finite"]),
-    ("train.lr", float("inf"), ["train.lr", "finite"]),
-    ("train.batch_size", 64.0, ["train.batch_size", "not an integer", "64"]),
-    ("epochs.static", 20.0, ["epochs.static", "not an integer"]),
-    ("seed", 0.0, ["seed", "not an integer"]),
-    ("seed", 2**48, ["seed", "out of range"]),
-    ("train", "{lr: 0.001}", ["train", "--configfile"]),
-])
+@pytest.mark.parametrize(
+    "dotted, value, words",
+    [
+        ("tables.table2.train", [999], ["tables.table2.train", "999", "rows 0-"]),
+        ("tables.table1.datasets", ["dvs-gesture"], ["tables.table1.datasets[0]", "matches no row", "imagenet"]),
+        ("tables.table2.datasets", ["cifar10", "cifar10"], ["tables.table2.datasets", "twice"]),
+        ("tables", {}, ["tables", "selects no table"]),
+        ("figures.fig6.w_bits", [9], ["figures.fig6", "selects no row"]),
+        ("train.lr", float("nan"), ["train.lr", "finite"]),
+        ("train.lr", float("inf"), ["train.lr", "finite"]),
+        ("train.batch_size", 64.0, ["train.batch_size", "not an integer", "64"]),
+        ("epochs.static", 20.0, ["epochs.static", "not an integer"]),
+        ("seed", 0.0, ["seed", "not an integer"]),
+        ("seed", 2**48, ["seed", "out of range"]),
+        ("train", "{lr: 0.001}", ["train", "--configfile"]),
+    ],
+)
 def test_bad_value_is_named(base, dotted, value, words):
     message = _error(_set(base, dotted, value))
     for word in words:
@@ -74,14 +77,26 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
     assert str(path) in str(info.value) and "line" in str(info.value)
 
 
-@pytest.mark.parametrize("content, words", [
-    ("", ["table2.csv", "not a readable CSV"]),
-    ('row,w_bits\n0,"1\n', ["table2.csv"]),
-    ("row,source,arch_id,dataset,s_bits,T\n0,this paper,spikformer-4-384,cifar10,1,1\n", ["missing column", "w_bits"]),
-    ("row,source,arch_id,dataset,w_bits,s_bits,T\nx,this paper,spikformer-4-384,cifar10,1,1,1\n", ["line 2", "row", "'x'"]),
-    ("row,source,arch_id,dataset,w_bits,s_bits,T\n0,this paper,spikformer-4-384,cifar10,1,1,1\n"
-     "0,this paper,spikformer-4-384,cifar10,2,1,1\n", ["line 3", "repeats line 2"]),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("", ["table2.csv", "not a readable CSV"]),
+        ('row,w_bits\n0,"1\n', ["table2.csv"]),
+        (
+            "row,source,arch_id,dataset,s_bits,T\n0,this paper,spikformer-4-384,cifar10,1,1\n",
+            ["missing column", "w_bits"],
+        ),
+        (
+            "row,source,arch_id,dataset,w_bits,s_bits,T\nx,this paper,spikformer-4-384,cifar10,1,1,1\n",
+            ["line 2", "row", "'x'"],
+        ),
+        (
+            "row,source,arch_id,dataset,w_bits,s_bits,T\n0,this paper,spikformer-4-384,cifar10,1,1,1\n"
+            "0,this paper,spikformer-4-384,cifar10,2,1,1\n",
+            ["line 3", "repeats line 2"],
+        ),
+    ],
+)
 def test_corrupt_paper_table_is_named_with_its_row(base, tmp_path, content, words):
     import shutil
 

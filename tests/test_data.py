@@ -16,6 +16,7 @@ import pytest
 import torch
 import yaml
 
+import qsnn.data.manifest as manifest
 import qsnn.data.registry as registry
 from qsnn.cli import main as cli_main
 from qsnn.data import (
@@ -29,8 +30,17 @@ from qsnn.data import (
 from qsnn.data.neuromorphic import EventFrames, frame_transform, per_class_split
 from qsnn.data.static import CIFAR_STATS
 
-NAMES = ["cifar10", "cifar100", "imagenet", "cifar10-dvs", "dvs-gesture", "n-caltech101", "digits", "digits-dvs",
-         "motion-dvs"]
+NAMES = [
+    "cifar10",
+    "cifar100",
+    "imagenet",
+    "cifar10-dvs",
+    "dvs-gesture",
+    "n-caltech101",
+    "digits",
+    "digits-dvs",
+    "motion-dvs",
+]
 
 
 # --------------------------------------------------------------------------- registry
@@ -44,8 +54,9 @@ def test_registry_names_and_infos():
     assert dataset_info("digits").stand_in and dataset_info("digits-dvs").stand_in
 
 
-@pytest.mark.parametrize("call", [lambda: dataset_info("mnist"), lambda: build("mnist", "train", 1),
-                                  lambda: prepare("mnist")])
+@pytest.mark.parametrize(
+    "call", [lambda: dataset_info("mnist"), lambda: build("mnist", "train", 1), lambda: prepare("mnist")]
+)
 def test_unknown_name_lists_known_ones(call):
     with pytest.raises(UnknownDatasetError) as err:
         call()
@@ -124,15 +135,21 @@ def test_imagenet_random_crop_stays_inside_the_image():
             left, top, right, bottom = crop._random_box(width, height)
             assert 0 <= left < right <= width and 0 <= top < bottom <= height
             assert 3 / 4 - 0.05 <= (right - left) / (bottom - top) <= 4 / 3 + 0.05 or (right - left, bottom - top) in (
-                (width, height), (width, round(width / (3 / 4))), (round(height * 4 / 3), height))
+                (width, height),
+                (width, round(width / (3 / 4))),
+                (round(height * 4 / 3), height),
+            )
 
 
 # --------------------------------------------------------------------------- CIFAR end to end
 def fake_cifar_archive(name: str, n: int = 6) -> tuple[bytes, np.ndarray]:
     """A tiny archive with the official layout and pickle format; returns it and the test images."""
     rng = np.random.default_rng(1)
-    folder, batches, key = (("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "labels")
-                            if name == "cifar10" else ("cifar-100-python", ["train", "test"], "fine_labels"))
+    folder, batches, key = (
+        ("cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "labels")
+        if name == "cifar10"
+        else ("cifar-100-python", ["train", "test"], "fine_labels")
+    )
     buf, test_images = io.BytesIO(), None
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for batch in batches:
@@ -164,15 +181,18 @@ def local_manifests(tmp_path, monkeypatch):
     test_images = {}
     for name in ("cifar10", "cifar100"):
         archive, test_images[name] = fake_cifar_archive(name)
-        raw = yaml.safe_load((registry.MANIFEST_DIR / f"{name}.yaml").read_text())
+        raw = yaml.safe_load((manifest.MANIFEST_DIR / f"{name}.yaml").read_text())
         entry = raw["files"][0]
         (served / entry["filename"]).write_bytes(archive)
-        entry.update(url=f"http://127.0.0.1:{httpd.server_address[1]}/{entry['filename']}",
-                     md5=hashlib.md5(archive).hexdigest(), size_bytes=len(archive))
+        entry.update(
+            url=f"http://127.0.0.1:{httpd.server_address[1]}/{entry['filename']}",
+            md5=hashlib.md5(archive).hexdigest(),
+            size_bytes=len(archive),
+        )
         (manifests / f"{name}.yaml").write_text(yaml.safe_dump(raw))
     for other in set(NAMES) - {"cifar10", "cifar100"}:
-        (manifests / f"{other}.yaml").write_text((registry.MANIFEST_DIR / f"{other}.yaml").read_text())
-    monkeypatch.setattr(registry, "MANIFEST_DIR", manifests)
+        (manifests / f"{other}.yaml").write_text((manifest.MANIFEST_DIR / f"{other}.yaml").read_text())
+    monkeypatch.setattr(manifest, "MANIFEST_DIR", manifests)
     registry.load_manifest.cache_clear()
     try:
         yield test_images
@@ -214,13 +234,37 @@ def test_digits_split_shapes_and_normalisation():
     assert torch.equal(build("digits", "test", 1)[7][0], test[7][0])  # fixed split
 
 
+def test_digits_split_cache_is_the_same_split_and_skips_sklearn(tmp_path):
+    """Under a data root the split is cached: identical arrays, and a later process loads it
+    without importing scikit-learn (the ~1.5 s every quick-profile run used to pay)."""
+    import subprocess
+    import sys
+
+    from qsnn.data.static import digits_split
+
+    fresh = digits_split()
+    cached_first = digits_split(tmp_path)
+    assert list(tmp_path.glob("cache/digits/split-sklearn*.npz"))
+    for a, b in zip(fresh, cached_first):
+        np.testing.assert_array_equal(a, b)
+    probe = (
+        "import sys; from pathlib import Path; from qsnn.data.static import digits_split; "
+        f"parts = digits_split(Path({str(tmp_path)!r})); "
+        "print(len(parts[0]), len(parts[1]), 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(len(fresh[0])), str(len(fresh[1])), "False"]
+
+
 # --------------------------------------------------------------------------- tonic frames
 def synthetic_stream(n=2000, size=128, seed=0):
     from tonic.io import make_structured_array
 
     rng = np.random.default_rng(seed)
     t = np.sort(rng.integers(0, 1_000_000, n))
-    return make_structured_array(rng.integers(0, size, n), rng.integers(0, size, n), t, rng.integers(0, 2, n).astype(bool))
+    return make_structured_array(
+        rng.integers(0, size, n), rng.integers(0, size, n), t, rng.integers(0, 2, n).astype(bool)
+    )
 
 
 @pytest.mark.parametrize("T", [1, 3, 16])
@@ -236,8 +280,9 @@ def test_frames_resize_to_48_and_keep_every_event(T):
 def test_event_frames_bin_by_time():
     from tonic.io import make_structured_array
 
-    events = make_structured_array(np.array([0, 1, 2, 3]), np.array([0, 0, 0, 0]), np.array([0, 10, 50, 99]),
-                                   np.array([1, 1, 0, 1], dtype=bool))
+    events = make_structured_array(
+        np.array([0, 1, 2, 3]), np.array([0, 0, 0, 0]), np.array([0, 10, 50, 99]), np.array([1, 1, 0, 1], dtype=bool)
+    )
     frames = EventFrames((4, 1, 2), T=2)(events)
     assert frames[0, 1, 0].tolist() == [1, 1, 0, 0] and frames[1, 0, 0].tolist() == [0, 0, 1, 0]
     assert frames[1, 1, 0].tolist() == [0, 0, 0, 1]
@@ -264,8 +309,15 @@ def test_dvs_gesture_through_tonic_from_a_prepared_folder(tmp_path):
             d.mkdir(parents=True)
             for label in range(11):  # tonic's layout: one .npy of [x, y, p, t(ms)] rows per gesture
                 n = 50
-                rows = np.stack([rng.integers(0, 128, n), rng.integers(0, 128, n), rng.integers(0, 2, n),
-                                 np.sort(rng.integers(0, 6000, n))], 1)
+                rows = np.stack(
+                    [
+                        rng.integers(0, 128, n),
+                        rng.integers(0, 128, n),
+                        rng.integers(0, 2, n),
+                        np.sort(rng.integers(0, 6000, n)),
+                    ],
+                    1,
+                )
                 np.save(d / f"{label}.npy", rows)
     for spec in registry.load_manifest("dvs-gesture").files:
         (base / spec.filename).write_bytes(b"placeholder")  # tonic checks the archive is present
@@ -299,3 +351,18 @@ def test_prepared_marker_but_missing_files_fails_before_tonic_downloads(tmp_path
     monkeypatch.setattr(tonic.dataset.Dataset, "download", lambda self: pytest.fail("tonic tried to download"))
     with pytest.raises(DatasetNotFoundError, match="expected at least 100 .npy"):
         build("dvs-gesture", "test", 2, root=tmp_path)
+
+
+def test_builders_import_the_manifests_not_the_registry():
+    """qsnn.data.registry imports the builders; they import qsnn.data.manifest, never the registry (no cycle)."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(registry.__file__).parent
+    for path in sorted(folder.glob("*.py")):
+        if path.name in ("registry.py", "__init__.py"):
+            continue
+        imported = {
+            n.module for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom) and n.module
+        }
+        assert not imported & {"qsnn.data.registry", "qsnn.data"}, path.name

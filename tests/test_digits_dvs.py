@@ -39,7 +39,7 @@ def test_events_are_tonic_structured_with_both_polarities_inside_the_saccades(im
     assert events["x"].min() >= 0 and events["x"].max() <= 7 and events["y"].max() <= 7
     assert events["t"].min() >= 0 and events["t"].max() < CFG.total_us() == 300_000
     for i in range(len(images)):
-        sample = events[offsets[i]:offsets[i + 1]]
+        sample = events[offsets[i] : offsets[i + 1]]
         assert np.all(np.diff(sample["t"]) >= 0)  # time-sorted, as tonic expects
         assert set(np.unique(sample["p"])) == {False, True}
 
@@ -54,7 +54,7 @@ def test_events_come_from_moving_edges_only(images):
     near_ink = np.zeros((8, 8), bool)
     for dy in range(3):
         for dx in range(3):
-            near_ink |= ink[dy:dy + 8, dx:dx + 8]
+            near_ink |= ink[dy : dy + 8, dx : dx + 8]
     assert near_ink[events["y"], events["x"]].all()
 
 
@@ -62,7 +62,7 @@ def test_every_saccade_produces_events(images):
     events, offsets = dd.generate_events(images[:5], seed=0)
     third = CFG.total_us() // 3
     for i in range(5):
-        t = events["t"][offsets[i]:offsets[i + 1]]
+        t = events["t"][offsets[i] : offsets[i + 1]]
         assert all(np.any((t >= k * third) & (t < (k + 1) * third)) for k in range(3))
 
 

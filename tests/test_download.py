@@ -121,16 +121,26 @@ class Server:
 
 @pytest.fixture
 def server():
-    files = {"/good.tar.gz": GOOD, "/trunc.tar.gz": GOOD, "/nested.zip": NESTED,
-             "/evil.tar.gz": make_tar({"ok.txt": b"ok", "../evil.txt": b"pwned"})}
+    files = {
+        "/good.tar.gz": GOOD,
+        "/trunc.tar.gz": GOOD,
+        "/nested.zip": NESTED,
+        "/evil.tar.gz": make_tar({"ok.txt": b"ok", "../evil.txt": b"pwned"}),
+    }
     with Server(files, truncate_once={"/trunc.tar.gz"}) as srv:
         yield srv
 
 
 # --------------------------------------------------------------------------- tests
 def test_good_archive_downloads_verifies_and_extracts(server, tmp_path):
-    spec = ArchiveSpec(url=server.url("/good.tar.gz"), filename="good.tar.gz", md5=md5(GOOD),
-                       sha256=hashlib.sha256(GOOD).hexdigest(), size_bytes=len(GOOD), dest="Tonic")
+    spec = ArchiveSpec(
+        url=server.url("/good.tar.gz"),
+        filename="good.tar.gz",
+        md5=md5(GOOD),
+        sha256=hashlib.sha256(GOOD).hexdigest(),
+        size_bytes=len(GOOD),
+        dest="Tonic",
+    )
     fetch_and_extract(spec, tmp_path / "ds", download=True, progress=False)
     assert (tmp_path / "ds/Tonic/pkg/a.bin").read_bytes() == PAYLOAD
     assert (tmp_path / "ds/Tonic/good.tar.gz").read_bytes() == GOOD  # kept: tonic looks for it
@@ -184,13 +194,17 @@ def test_path_traversal_archive_is_refused_atomically(server, tmp_path):
     assert not is_complete(spec, tmp_path / "ds")
 
 
-@pytest.mark.parametrize("archive", [
-    make_tar({"/abs/file.txt": b"x"}),
-    make_tar({"a.txt": b"x"}, links={"link": "../../outside"}),
-    make_tar({"a.txt": b"x"}, links={"link": "/etc/passwd"}),
-    make_zip({"../escape.txt": b"x"}),
-    make_zip({"/abs.txt": b"x"}),
-], ids=["tar-absolute", "tar-symlink-out", "tar-symlink-absolute", "zip-dotdot", "zip-absolute"])
+@pytest.mark.parametrize(
+    "archive",
+    [
+        make_tar({"/abs/file.txt": b"x"}),
+        make_tar({"a.txt": b"x"}, links={"link": "../../outside"}),
+        make_tar({"a.txt": b"x"}, links={"link": "/etc/passwd"}),
+        make_zip({"../escape.txt": b"x"}),
+        make_zip({"/abs.txt": b"x"}),
+    ],
+    ids=["tar-absolute", "tar-symlink-out", "tar-symlink-absolute", "zip-dotdot", "zip-absolute"],
+)
 def test_unsafe_members_are_refused(tmp_path, archive):
     path = tmp_path / "a.bin"
     path.write_bytes(archive)
@@ -208,8 +222,9 @@ def test_symlink_inside_target_is_allowed(tmp_path):
 
 
 def test_nested_archives_are_unpacked(server, tmp_path):
-    spec = ArchiveSpec(url=server.url("/nested.zip"), filename="nested.zip", md5=md5(NESTED),
-                       dest="Tonic", nested=("inner.zip",))
+    spec = ArchiveSpec(
+        url=server.url("/nested.zip"), filename="nested.zip", md5=md5(NESTED), dest="Tonic", nested=("inner.zip",)
+    )
     fetch_and_extract(spec, tmp_path / "ds", download=True, progress=False)
     assert (tmp_path / "ds/Tonic/outer/cls/y.npy").read_bytes() == b"456"
     assert not (tmp_path / "ds/Tonic/outer/inner.zip").exists()
@@ -256,8 +271,9 @@ def _tar_with(kind: str) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("kind, words", [("hardlink", "hard link"), ("device", "device"), ("fifo", "FIFO"),
-                                         ("chain", "link chain")])
+@pytest.mark.parametrize(
+    "kind, words", [("hardlink", "hard link"), ("device", "device"), ("fifo", "FIFO"), ("chain", "link chain")]
+)
 def test_hardlinks_devices_and_link_chains_are_refused(tmp_path, kind, words):
     archive = tmp_path / "a.tar.gz"
     archive.write_bytes(_tar_with(kind))

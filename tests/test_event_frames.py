@@ -24,8 +24,12 @@ SENSOR = (7, 5, 2)  # W != H catches a swapped axis
 
 def stream(rng, n, size=SENSOR, t_max=1000, sort=True):
     t = rng.integers(0, t_max, n)
-    return make_structured_array(rng.integers(0, size[0], n), rng.integers(0, size[1], n),
-                                 np.sort(t) if sort else t, rng.integers(0, 2, n).astype(bool))
+    return make_structured_array(
+        rng.integers(0, size[0], n),
+        rng.integers(0, size[1], n),
+        np.sort(t) if sort else t,
+        rng.integers(0, 2, n).astype(bool),
+    )
 
 
 def on_boundaries(rng, events, T, span=None):
@@ -36,8 +40,9 @@ def on_boundaries(rng, events, T, span=None):
     extra_t = np.r_[start + window * np.arange(T), end, end]
     extra_t = extra_t[extra_t <= end]
     n = len(extra_t)
-    extra = make_structured_array(rng.integers(0, SENSOR[0], n), rng.integers(0, SENSOR[1], n), extra_t,
-                                  rng.integers(0, 2, n).astype(bool))
+    extra = make_structured_array(
+        rng.integers(0, SENSOR[0], n), rng.integers(0, SENSOR[1], n), extra_t, rng.integers(0, 2, n).astype(bool)
+    )
     both = np.concatenate([events, extra])
     return both[np.argsort(both["t"], kind="stable")]
 
@@ -80,15 +85,18 @@ def test_digits_dvs_frames_match_tonic_on_the_fixed_span():
     for T in (1, 2, 3, 4, 16):
         frames = nm.EventFrames(dd.SENSOR_SIZE, T, span=span)
         for i in range(15):
-            sample = events[offsets[i]:offsets[i + 1]]
+            sample = events[offsets[i] : offsets[i + 1]]
             assert np.array_equal(frames(sample), tonic_event_frames(sample, dd.SENSOR_SIZE, T, span))
 
 
-@pytest.mark.parametrize("dtype", [
-    [("x", np.int16), ("y", np.int16), ("p", bool), ("t", np.int64)],  # tonic's DVSGesture
-    [("t", np.uint64), ("x", np.uint16), ("y", np.uint16), ("p", bool)],  # CIFAR10DVS
-    [("x", int), ("y", int), ("t", int), ("p", int)],  # NCALTECH101
-])
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        [("x", np.int16), ("y", np.int16), ("p", bool), ("t", np.int64)],  # tonic's DVSGesture
+        [("t", np.uint64), ("x", np.uint16), ("y", np.uint16), ("p", bool)],  # CIFAR10DVS
+        [("x", int), ("y", int), ("t", int), ("p", int)],  # NCALTECH101
+    ],
+)
 def test_the_event_dtypes_of_each_tonic_dataset(dtype):
     plain = stream(np.random.default_rng(3), 500)
     events = np.empty(len(plain), dtype=np.dtype(dtype))
@@ -150,8 +158,10 @@ def _write_user(folder, rng, labels=range(11)):
     folder.mkdir(parents=True)
     for label in labels:  # tonic's layout: one .npy of [x, y, p, t(ms)] rows per gesture
         n = int(rng.integers(20, 300))
-        rows = np.stack([rng.integers(0, 128, n), rng.integers(0, 128, n), rng.integers(0, 2, n),
-                         np.sort(rng.integers(0, 50, n))], 1)  # ms: many duplicate timestamps
+        rows = np.stack(
+            [rng.integers(0, 128, n), rng.integers(0, 128, n), rng.integers(0, 2, n), np.sort(rng.integers(0, 50, n))],
+            1,
+        )  # ms: many duplicate timestamps
         np.save(folder / f"{label}.npy", rows)
 
 
@@ -209,8 +219,11 @@ def test_cache_key_changes_with_T_and_the_file_list(gesture_root, monkeypatch):
     build("dvs-gesture", "test", 2, root=gesture_root)
     build("dvs-gesture", "test", 3, root=gesture_root)
     assert counter.calls == 220 and len(cache_files(gesture_root, "test-T*.npy")) == 2
-    _write_user(gesture_root / "dvs-gesture" / "DVSGesture" / "ibmGestureTest" / "user11_led",
-                np.random.default_rng(5), labels=[0])
+    _write_user(
+        gesture_root / "dvs-gesture" / "DVSGesture" / "ibmGestureTest" / "user11_led",
+        np.random.default_rng(5),
+        labels=[0],
+    )
     grown = build("dvs-gesture", "test", 2, root=gesture_root)
     assert len(grown) == 111 and counter.calls == 220 + 111
     assert len(cache_files(gesture_root, "test-T2-*.npy")) == 2  # a new key, the old file untouched

@@ -178,8 +178,11 @@ def test_ncaltech101_fake_reads_through_tonic(tmp_path):
 
 # --------------------------------------------------------------------------- determinism, errors, CLI
 def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("name", FAKE_DATASETS)

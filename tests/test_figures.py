@@ -36,21 +36,68 @@ V_TH = 4  # Fig. 2 fixture threshold: P_sum 3, 5, 2, 6 fires on some beats, inte
 STAND_IN = {"cifar10": "digits", "cifar100": "digits", "n-caltech101": "digits-dvs", "dvs-gesture": "digits-dvs"}
 
 
-def ours(table, row, paper_dataset, w, s, t, top1, arch="spikformer-4-384", figures="", source="this paper",
-         method="Quantized Spikformer"):
+def ours(
+    table,
+    row,
+    paper_dataset,
+    w,
+    s,
+    t,
+    top1,
+    arch="spikformer-4-384",
+    figures="",
+    source="this paper",
+    method="Quantized Spikformer",
+):
     """A FIXTURE row of one of our trained runs (quick profile: stand-in dataset, tiny arch)."""
     dataset = STAND_IN[paper_dataset]
     run_id = f"{dataset}__{arch}-tiny__w{w}s{s}t{t}__e1__s0"
-    return dict(table=table, row=row, group=method, method=method, source=source, arch_label=arch, arch=arch,
-                paper_dataset=paper_dataset, figures=figures, profile="quick", dataset=dataset,
-                trained_arch="spikformer-tiny", w_bits=w, s_bits=s, T=t, bit_budget=w * s * t, epochs=1,
-                run_id=run_id, status="trained", top1=top1, params_M=0.26 * w, s_ace_G=0.77 * w * s * t)
+    return dict(
+        table=table,
+        row=row,
+        group=method,
+        method=method,
+        source=source,
+        arch_label=arch,
+        arch=arch,
+        paper_dataset=paper_dataset,
+        figures=figures,
+        profile="quick",
+        dataset=dataset,
+        trained_arch="spikformer-tiny",
+        w_bits=w,
+        s_bits=s,
+        T=t,
+        bit_budget=w * s * t,
+        epochs=1,
+        run_id=run_id,
+        status="trained",
+        top1=top1,
+        params_M=0.26 * w,
+        s_ace_G=0.77 * w * s * t,
+    )
 
 
 def cited(table, row, paper_dataset, method, arch, w, s, t, paper_acc, params, s_ace):
-    return dict(table=table, row=row, group=method, method=method, source="cited", arch_label=arch, arch=arch,
-                paper_dataset=paper_dataset, profile="quick", w_bits=w, s_bits=s, T=t, bit_budget=w * s * t,
-                status="cited", paper_acc=paper_acc, params_M=params, s_ace_G=s_ace)
+    return dict(
+        table=table,
+        row=row,
+        group=method,
+        method=method,
+        source="cited",
+        arch_label=arch,
+        arch=arch,
+        paper_dataset=paper_dataset,
+        profile="quick",
+        w_bits=w,
+        s_bits=s,
+        T=t,
+        bit_budget=w * s * t,
+        status="cited",
+        paper_acc=paper_acc,
+        params_M=params,
+        s_ace_G=s_ace,
+    )
 
 
 def fixture_rows() -> list[dict]:
@@ -80,10 +127,21 @@ def write_experiments(path: Path, rows: list[dict]) -> Path:
 
 def spikformer_4_384_layers() -> list[str]:
     """The 37 spiking layers of the full-scale Spikformer-4-384, as `qsnn train` names them."""
-    blocks = ["attn.q.2", "attn.k.2", "attn.v.2", "attn.attn_map_lif", "attn.attn_lif", "attn.proj.2",
-              "mlp.0.2", "mlp.1.2"]
-    return ([f"patch_embed.proj.{i}.1" for i in (0, 1, 2, 4)] + ["patch_embed.rpe.1"]
-            + [f"blocks.{b}.{name}" for b in range(4) for name in blocks])
+    blocks = [
+        "attn.q.2",
+        "attn.k.2",
+        "attn.v.2",
+        "attn.attn_map_lif",
+        "attn.attn_lif",
+        "attn.proj.2",
+        "mlp.0.2",
+        "mlp.1.2",
+    ]
+    return (
+        [f"patch_embed.proj.{i}.1" for i in (0, 1, 2, 4)]
+        + ["patch_embed.rpe.1"]
+        + [f"blocks.{b}.{name}" for b in range(4) for name in blocks]
+    )
 
 
 def write_metrics(runs: Path, rows: list[dict], layers: list[str] | None = None) -> None:
@@ -91,10 +149,15 @@ def write_metrics(runs: Path, rows: list[dict], layers: list[str] | None = None)
     for r in rows:
         if not r.get("run_id"):
             continue
-        rates = [{"layer": name, "s_bits": r["s_bits"], "rate": round(0.5 / (k + r["s_bits"]), 4),
-                  "hist": [10, 5]} for k, name in enumerate(layers)]
-        metrics = {"run": {"dataset": r["dataset"], "wst": f"{r['w_bits']}/{r['s_bits']}/{r['T']}"},
-                   "top1": r["top1"], "firing_rates": rates}
+        rates = [
+            {"layer": name, "s_bits": r["s_bits"], "rate": round(0.5 / (k + r["s_bits"]), 4), "hist": [10, 5]}
+            for k, name in enumerate(layers)
+        ]
+        metrics = {
+            "run": {"dataset": r["dataset"], "wst": f"{r['w_bits']}/{r['s_bits']}/{r['T']}"},
+            "top1": r["top1"],
+            "firing_rates": rates,
+        }
         (runs / r["run_id"]).mkdir(parents=True, exist_ok=True)
         (runs / r["run_id"] / "metrics.json").write_text(json.dumps(metrics))
 
@@ -110,11 +173,21 @@ def write_hardware(hw: Path) -> None:
         for t in range(steps):
             cyc = t + 1
             v_int = (int(membrane[t - 1, 0]) >> 1 if t else 0) + int(psum[t, 0])  # before the reset
-            sig = dict(state=1, valid=1, last=int(t == steps - 1), psum=int(psum[t, 0]), v_int=v_int,
-                       membrane=int(membrane[t, 0]), spike=int(levels[t, 0]), out_valid=int(t == steps - 1))
+            sig = dict(
+                state=1,
+                valid=1,
+                last=int(t == steps - 1),
+                psum=int(psum[t, 0]),
+                v_int=v_int,
+                membrane=int(membrane[t, 0]),
+                spike=int(levels[t, 0]),
+                out_valid=int(t == steps - 1),
+            )
             traces += [dict(config=f"{s_bits}/{steps}", cycle=cyc, signal=k, value=v) for k, v in sig.items()]
-        traces += [dict(config=f"{s_bits}/{steps}", cycle=0, signal=k, value=0)
-                   for k in ("state", "valid", "last", "psum", "v_int", "membrane", "spike", "out_valid")]
+        traces += [
+            dict(config=f"{s_bits}/{steps}", cycle=0, signal=k, value=0)
+            for k in ("state", "valid", "last", "psum", "v_int", "membrane", "spike", "out_valid")
+        ]
         traces += [dict(config=f"{s_bits}/{steps}", cycle=0, signal="v_th", value=V_TH)]
         traces += [dict(config=f"{s_bits}/{steps}", cycle=steps + 1, signal="valid", value=0)]
     pd.DataFrame(traces).to_csv(hw / "fig2_traces.csv", index=False)
@@ -122,12 +195,26 @@ def write_hardware(hw: Path) -> None:
     for level, slope in (("rtl", 2.0), ("netlist", 3.0)):
         for w, s, t in ((1, 1, 1), (2, 2, 1), (4, 2, 2), (8, 4, 1), (8, 1, 4)):
             bb = w * s * t
-            act.append(dict(level=level, family="pe", w_bits=w, s_bits=s, T=t, bit_budget=bb, primitive="total",
-                            toggles=(slope * bb + 1) * 100, sops=100, toggles_per_sop=slope * bb + 1,
-                            source="simulated"))
+            act.append(
+                dict(
+                    level=level,
+                    family="pe",
+                    w_bits=w,
+                    s_bits=s,
+                    T=t,
+                    bit_budget=bb,
+                    primitive="total",
+                    toggles=(slope * bb + 1) * 100,
+                    sops=100,
+                    toggles_per_sop=slope * bb + 1,
+                    source="simulated",
+                )
+            )
         r2_bb, r2_bbt = (0.987, 0.991) if level == "rtl" else (0.999, 0.9995)
-        fits += [dict(level=level, family="pe", primitive="total", model="bb", a=1.0, b=slope, c=None, r2=r2_bb),
-                 dict(level=level, family="pe", primitive="total", model="bb+t", a=1.0, b=slope, c=0.0, r2=r2_bbt)]
+        fits += [
+            dict(level=level, family="pe", primitive="total", model="bb", a=1.0, b=slope, c=None, r2=r2_bb),
+            dict(level=level, family="pe", primitive="total", model="bb+t", a=1.0, b=slope, c=0.0, r2=r2_bbt),
+        ]
     pd.DataFrame(act).to_csv(hw / "activity.csv", index=False)
     pd.DataFrame(fits).to_csv(hw / "activity_fits.csv", index=False)
 
@@ -149,8 +236,18 @@ def results(tmp_path) -> dict:
 
 
 def argv(results, out: Path, profile="quick") -> list[str]:
-    return ["--experiments", str(results["experiments"]), "--runs", str(results["runs"]),
-            "--hardware", str(results["hardware"]), "--profile", profile, "--out", str(out)]
+    return [
+        "--experiments",
+        str(results["experiments"]),
+        "--runs",
+        str(results["runs"]),
+        "--hardware",
+        str(results["hardware"]),
+        "--profile",
+        profile,
+        "--out",
+        str(out),
+    ]
 
 
 def figure_of(name: str, results, profile="quick"):
@@ -172,6 +269,7 @@ def all_texts(fig) -> str:
 
 
 # --------------------------------------------------------------------------- every figure
+
 
 @pytest.mark.parametrize("name", FIG_NAMES)
 def test_figure_renders_pdf_and_png_byte_identically(name, results, tmp_path):
@@ -205,13 +303,18 @@ def test_rerun_in_a_fresh_process_is_byte_identical(results, tmp_path):
     outs = []
     for attempt in ("p1", "p2"):
         out = tmp_path / attempt / "fig4.pdf"
-        subprocess.run([sys.executable, str(FIGURES / "fig4.py"), *argv(results, out)], check=True,
-                       capture_output=True, cwd=tmp_path)
+        subprocess.run(
+            [sys.executable, str(FIGURES / "fig4.py"), *argv(results, out)],
+            check=True,
+            capture_output=True,
+            cwd=tmp_path,
+        )
         outs.append(out.read_bytes() + out.with_suffix(".png").read_bytes())
     assert outs[0] == outs[1]
 
 
 # --------------------------------------------------------------------------- per figure
+
 
 def test_fig1_is_a_real_bitplane_computation():
     fig1 = importlib.import_module("fig1")
@@ -228,7 +331,13 @@ def test_fig2_panels_follow_the_paper_order(results):
     assert [t[:14] for t in titles] == ["(a) S/T = 1/4:", "(b) S/T = 4/1:", "(c) S/T = 2/2:"]
     assert "RTL simulation (Verilator)" in fig.get_suptitle()
     assert {t.get_text() for t in fig.axes[0].get_yticklabels()} >= {
-        "P_sum", "valid", "last", "membrane\nbefore reset", "membrane\nafter reset", "spike level"}
+        "P_sum",
+        "valid",
+        "last",
+        "membrane\nbefore reset",
+        "membrane\nafter reset",
+        "spike level",
+    }
 
 
 def test_fig2_config_spellings():
@@ -267,9 +376,14 @@ def test_fig2_shows_the_membrane_integrating_before_each_reset(results):
         printed = texts_in(ax, (lo, hi))
         assert all(f"{v:g}" in printed for v in beats), (config, printed)
         # ...and drawn: the lane's line is not flat at one level
-        in_lane = [np.asarray(line.get_ydata(), float) for line in ax.get_lines()
-                   if line.get_linestyle() == "-" and len(line.get_ydata())
-                   and lo <= np.nanmin(line.get_ydata()) and np.nanmax(line.get_ydata()) <= hi]
+        in_lane = [
+            np.asarray(line.get_ydata(), float)
+            for line in ax.get_lines()
+            if line.get_linestyle() == "-"
+            and len(line.get_ydata())
+            and lo <= np.nanmin(line.get_ydata())
+            and np.nanmax(line.get_ydata()) <= hi
+        ]
         if beats.nunique() > 1:
             assert any(np.ptp(y[~np.isnan(y)]) > 0 for y in in_lane)
         threshold = [t.get_text() for t in ax.texts if t.get_text().startswith("V_th")]
@@ -338,8 +452,11 @@ def test_fig5_has_no_empty_panel(results):
     fig = figure_of("fig5", results)
     assert all(axis_has_data(ax) for ax in fig.axes), [ax.get_title() for ax in fig.axes if not axis_has_data(ax)]
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["CIFAR100: accuracy per allocation", "CIFAR100: weight bit-width sweep",
-                      "N-Caltech101: accuracy per allocation"]
+    assert titles == [
+        "CIFAR100: accuracy per allocation",
+        "CIFAR100: weight bit-width sweep",
+        "N-Caltech101: accuracy per allocation",
+    ]
     cifar, sweep, caltech = fig.axes
     assert caltech.get_position().width > cifar.get_position().width + sweep.get_position().width * 0.9
 
@@ -431,6 +548,7 @@ def test_fig6_width_grows_with_the_number_of_layers(results):
 
 
 # --------------------------------------------------------------------------- bad input
+
 
 def test_missing_experiments_names_the_file_and_writes_nothing(results, tmp_path, capsys):
     results["experiments"].unlink()

@@ -10,7 +10,11 @@ from qsnn.functional import multilevel_spike, multistep_lif
 from qsnn.neurons import MultiBitLIF
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
-KERNELS = ["torch", "graph", pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed"))]
+KERNELS = [
+    "torch",
+    "graph",
+    pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")),
+]
 
 
 def per_step_autograd_lif(x, tau, v_th, levels, hard):
@@ -62,21 +66,34 @@ def bits(t: torch.Tensor) -> torch.Tensor:
 
 def lif_and_grad(x, grad, kernel, **kw):
     x = x.detach().requires_grad_()
-    out = multistep_lif(x, kw.get("tau", 2.0), kw.get("v_th", 1.0), kw.get("v_reset", 0.0), kw.get("levels", 1),
-                        kw.get("alpha", 2.0), kw.get("hard", True), kernel=kernel)
+    out = multistep_lif(
+        x,
+        kw.get("tau", 2.0),
+        kw.get("v_th", 1.0),
+        kw.get("v_reset", 0.0),
+        kw.get("levels", 1),
+        kw.get("alpha", 2.0),
+        kw.get("hard", True),
+        kernel=kernel,
+    )
     (grad_x,) = torch.autograd.grad(out, x, grad)  # not x.grad: accumulation re-lays it out like x
     return out, grad_x
 
 
 CONFIGS = [
     dict(),  # the models' neuron: tau 2, v_th 1, hard reset to 0, alpha 2
-    dict(levels=15), dict(levels=65535), dict(levels=3, hard=False),
-    dict(tau=3.0, v_th=0.7, levels=7), dict(tau=1.5, v_reset=-0.2, levels=1, alpha=4.0),
+    dict(levels=15),
+    dict(levels=65535),
+    dict(levels=3, hard=False),
+    dict(tau=3.0, v_th=0.7, levels=7),
+    dict(tau=1.5, v_reset=-0.2, levels=1, alpha=4.0),
     dict(tau=4.0, v_th=1.3, v_reset=0.1, levels=15, hard=False),
 ]
 
 
-@pytest.mark.parametrize("kernel", ["graph", pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba"))])
+@pytest.mark.parametrize(
+    "kernel", ["graph", pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba"))]
+)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()) or "default")
 def test_kernels_agree_bit_for_bit(kernel, dtype, config):
@@ -95,7 +112,9 @@ def test_kernels_agree_bit_for_bit(kernel, dtype, config):
     assert 0 < int((ref > 0).sum()) < ref.numel()
 
 
-@pytest.mark.parametrize("kernel", ["torch", pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba"))])
+@pytest.mark.parametrize(
+    "kernel", ["torch", pytest.param("fused", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba"))]
+)
 @pytest.mark.parametrize("layout", ["channels-last", "time-inner", "strided", "expanded-grad"])
 def test_outputs_keep_the_layout_of_their_inputs(kernel, layout):
     """Spikes come out in x's memory layout and the input gradient in the incoming gradient's.

@@ -76,10 +76,15 @@ def test_tile_bit_exact_on_trained_layer(build_dir):
     assert result.stream_cycles == 2 * (48 * 2 * 9 + 1)
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    (dict(w_bits=0, s_bits=2), "W=0"), (dict(w_bits=17, s_bits=2), "W=17"),
-    (dict(w_bits=4, s_bits=9), "S=9"), (dict(w_bits=4, s_bits=0), "S=0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(w_bits=0, s_bits=2), "W=0"),
+        (dict(w_bits=17, s_bits=2), "W=17"),
+        (dict(w_bits=4, s_bits=9), "S=9"),
+        (dict(w_bits=4, s_bits=0), "S=0"),
+    ],
+)
 def test_bad_w_s_rejected_before_any_tool(monkeypatch, kwargs, word):
     def no_tools(*_a, **_k):
         raise AssertionError("a tool ran before the parameters were checked")
@@ -124,12 +129,14 @@ def test_toggle_coverage_grouping(tmp_path):
         return f"C '\x01f\x02x.v\x01l\x021\x01page\x02v_toggle/{page}\x01o\x02{obj}\x01h\x02{hier}\x01' {count}\n"
 
     cov = tmp_path / "coverage.dat"
-    cov.write_text("# SystemC::Coverage-3\n"
-                   + line("qsnn_pe_array__W4", "g_row[0].acc[3]:0->1", "TOP.t.u_pe", 5)
-                   + line("qsnn_pe_array__W4", "g_row[1].acc[3]:1->0", "TOP.t.u_pe", 4)
-                   + line("qsnn_neuron__A18", "membrane[0]:0->1", "TOP.t.g_neuron[*].u_neuron", 7)
-                   + line("qsnn_neuron__A18", "rem[2]:0->1", "TOP.t.g_neuron[*].u_neuron", 100)  # loop temporary
-                   + line("qsnn_neuron__A18", "clk:0->1", "TOP.t.g_neuron[*].u_neuron", 50))
+    cov.write_text(
+        "# SystemC::Coverage-3\n"
+        + line("qsnn_pe_array__W4", "g_row[0].acc[3]:0->1", "TOP.t.u_pe", 5)
+        + line("qsnn_pe_array__W4", "g_row[1].acc[3]:1->0", "TOP.t.u_pe", 4)
+        + line("qsnn_neuron__A18", "membrane[0]:0->1", "TOP.t.g_neuron[*].u_neuron", 7)
+        + line("qsnn_neuron__A18", "rem[2]:0->1", "TOP.t.g_neuron[*].u_neuron", 100)  # loop temporary
+        + line("qsnn_neuron__A18", "clk:0->1", "TOP.t.g_neuron[*].u_neuron", 50)
+    )
     groups = group_toggles(parse_toggle_coverage(cov))
     assert groups == {"accumulator_reg": 9, "membrane_reg": 7, "total": 16}
 
@@ -153,8 +160,13 @@ def test_build_cache_hit_equals_fresh_build_and_a_changed_parameter_misses(tmp_p
     psum = rng.integers(-20, 40, size=(3, 10))
     build_dir = tmp_path / "build"
     fresh = hwsim.simulate_neuron(psum, v_th=7, s_bits=2, acc_w=16, build_dir=build_dir)
-    first = hwsim.build("qsnn_neuron", {"S": 2, "ACC_W": 16, "LEAK_SHIFT": 1, "RESET_HARD": 1, "V_RESET": 0},
-                        variant="trace", build_dir=build_dir, defines={"ACC_W": 16})
+    first = hwsim.build(
+        "qsnn_neuron",
+        {"S": 2, "ACC_W": 16, "LEAK_SHIFT": 1, "RESET_HARD": 1, "V_RESET": 0},
+        variant="trace",
+        build_dir=build_dir,
+        defines={"ACC_W": 16},
+    )
     assert first.executable.exists()
 
     run_logged = hwsim.run_logged
@@ -193,8 +205,15 @@ def test_parallel_rtl_activity_gives_the_table_of_one_job(tmp_path, monkeypatch)
     monkeypatch.setattr(rtl_activity, "layer_for", lambda wst, cfg, checkpoint, cache: (wst.bit_budget, "fake"))
 
     def fake_measure(wst, layer, provenance, cfg, build_dir):
-        return pd.DataFrame({"w_bits": [wst.w_bits], "s_bits": [wst.s_bits], "T": [wst.T], "toggles": [layer * 7],
-                             "weights": [provenance]})
+        return pd.DataFrame(
+            {
+                "w_bits": [wst.w_bits],
+                "s_bits": [wst.s_bits],
+                "T": [wst.T],
+                "toggles": [layer * 7],
+                "weights": [provenance],
+            }
+        )
 
     monkeypatch.setattr(rtl_activity, "measure_layer", fake_measure)
     one = rtl_activity.measure_activity(tmp_path / "one.csv", jobs=1)

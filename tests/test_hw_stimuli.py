@@ -37,7 +37,10 @@ def write_fake_cifar10(root: Path, per_batch: int, test: int) -> None:
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name, n in [(f"data_batch_{i}", per_batch) for i in range(1, 6)] + [("test_batch", test)]:
-        batch = {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), "labels": [int(v) for v in rng.integers(0, 10, n)]}
+        batch = {
+            "data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            "labels": [int(v) for v in rng.integers(0, 10, n)],
+        }
         with open(folder / name, "wb") as fh:
             pickle.dump(batch, fh)
     (root / "cifar10" / ".cifar-10-python.tar.gz.complete").write_text("verified\n")
@@ -54,7 +57,9 @@ def stimulus_of(monkeypatch, wst: WST, ckpt: Path | None, data_root: Path, **cfg
     """The layer ``qsnn hw activity`` measures at ``wst`` and the input batch it fed the model."""
     seen = []
     real_layer = rtl_activity.real_layer
-    monkeypatch.setattr(rtl_activity, "real_layer", lambda model, x, *a, **k: seen.append(x) or real_layer(model, x, *a, **k))
+    monkeypatch.setattr(
+        rtl_activity, "real_layer", lambda model, x, *a, **k: seen.append(x) or real_layer(model, x, *a, **k)
+    )
     config = rtl_activity.ActivityConfig(samples=3, max_rows=16, data_root=data_root, **cfg)
     layer, source = rtl_activity.layer_for(wst, config, ckpt, {})
     return layer, source, seen[0]

@@ -90,12 +90,25 @@ def test_sweep_grid_covers_issue_configs():
     configs = synth.sweep_configs()
     xcup = {(c.variant, c.w_bits, c.s_bits) for c in configs if c.family == "xcup"}
     assert len(xcup) == 2 * 5 * 4 and ("nodsp", 16, 8) in xcup
-    assert {(c.w_bits, c.s_bits) for c in configs if c.family == "ecp5"} == {(w, s) for w in synth.SWEEP_W for s in synth.SWEEP_S}
+    assert {(c.w_bits, c.s_bits) for c in configs if c.family == "ecp5"} == {
+        (w, s) for w in synth.SWEEP_W for s in synth.SWEEP_S
+    }
 
 
 def test_parse_stat_and_fmax(tmp_path):
-    stat = {"design": {"num_cells_by_type": {"LUT4": 10, "LUT6": 5, "FDRE": 7, "CARRY4": 2, "DSP48E2": 1,
-                                             "$scopeinfo": 3, "MUXF7": 1}}}
+    stat = {
+        "design": {
+            "num_cells_by_type": {
+                "LUT4": 10,
+                "LUT6": 5,
+                "FDRE": 7,
+                "CARRY4": 2,
+                "DSP48E2": 1,
+                "$scopeinfo": 3,
+                "MUXF7": 1,
+            }
+        }
+    }
     (tmp_path / "stat.json").write_text(json.dumps(stat))
     cells, classes = synth.parse_stat(tmp_path / "stat.json", "xcup")
     assert (classes["lut"], classes["ff"], classes["carry"], classes["dsp"]) == (15, 7, 2, 1)
@@ -109,24 +122,32 @@ def test_parse_stat_and_fmax(tmp_path):
 
 def test_toggle_coverage_counts_output_pins_per_primitive(tmp_path):
     def point(module, signal, hier, count):
-        return (f"C '\x01f\x02cells_sim.v\x01l\x021\x01page\x02v_toggle/{module}\x01o\x02{signal}"
-                f"\x01h\x02{hier}' {count}")
+        return (
+            f"C '\x01f\x02cells_sim.v\x01l\x021\x01page\x02v_toggle/{module}\x01o\x02{signal}\x01h\x02{hier}' {count}"
+        )
 
-    lines = ["# SystemC::Coverage-3",
-             point("LUT4__pi3", "O:0->1", "TOP.qsnn_layer_tile.c_*", 10),
-             point("LUT4__pi3", "O:1->0", "TOP.qsnn_layer_tile.c_*", 9),
-             point("LUT4__pi3", "I0:0->1", "TOP.qsnn_layer_tile.c_*", 100),  # an input: not counted
-             point("FDRE__Iz4", "Q:0->1", "TOP.qsnn_layer_tile.c_*", 4),
-             point("RAM32M16__pi1", "DOA[1]:0->1", "TOP.qsnn_layer_tile.wmem.0.*", 6),
-             point("CARRY4", "CO[3]:1->0", "TOP.qsnn_layer_tile.c_7", 2),
-             point("CCU2C__Iz5_IBz5_ICz6_IDz6", "COUT:0->1", "TOP.qsnn_layer_tile.*", 3),
-             point("CCU2C__Iz5_IBz5_ICz6_IDz6", "LUT2_0:0->1", "TOP.qsnn_layer_tile.*", 50),  # internal
-             point("qsnn_layer_tile", "v_th[0]:0->1", "TOP.qsnn_layer_tile", 50)]
+    lines = [
+        "# SystemC::Coverage-3",
+        point("LUT4__pi3", "O:0->1", "TOP.qsnn_layer_tile.c_*", 10),
+        point("LUT4__pi3", "O:1->0", "TOP.qsnn_layer_tile.c_*", 9),
+        point("LUT4__pi3", "I0:0->1", "TOP.qsnn_layer_tile.c_*", 100),  # an input: not counted
+        point("FDRE__Iz4", "Q:0->1", "TOP.qsnn_layer_tile.c_*", 4),
+        point("RAM32M16__pi1", "DOA[1]:0->1", "TOP.qsnn_layer_tile.wmem.0.*", 6),
+        point("CARRY4", "CO[3]:1->0", "TOP.qsnn_layer_tile.c_7", 2),
+        point("CCU2C__Iz5_IBz5_ICz6_IDz6", "COUT:0->1", "TOP.qsnn_layer_tile.*", 3),
+        point("CCU2C__Iz5_IBz5_ICz6_IDz6", "LUT2_0:0->1", "TOP.qsnn_layer_tile.*", 50),  # internal
+        point("qsnn_layer_tile", "v_th[0]:0->1", "TOP.qsnn_layer_tile", 50),
+    ]
     cov = tmp_path / "cov.dat"
     cov.write_text("\n".join(lines) + "\n")
     pins = {"LUT4": {"O"}, "FDRE": {"Q"}, "CARRY4": {"O", "CO"}, "RAM32M16": {"DOA"}, "CCU2C": {"COUT", "S0"}}
-    assert netlist_activity.parse_toggle_coverage(cov, pins, "xcup") == {"LUT": 19, "FF": 4, "CARRY": 2, "LUTRAM": 6,
-                                                                        "OTHER": 3}
+    assert netlist_activity.parse_toggle_coverage(cov, pins, "xcup") == {
+        "LUT": 19,
+        "FF": 4,
+        "CARRY": 2,
+        "LUTRAM": 6,
+        "OTHER": 3,
+    }
     assert netlist_activity.parse_toggle_coverage(cov, pins, "ecp5")["CARRY"] == 3
     cov.write_text("# SystemC::Coverage-3\n")
     with pytest.raises(ValueError, match="no cell output toggles"):
@@ -139,8 +160,18 @@ def synthetic_activity(c: float, noise: float = 0.0) -> pd.DataFrame:
     for w, s in [(2, 1), (4, 2), (8, 4), (8, 1)]:
         for T in (1, 2, 4, 8):
             bb = w * s * T
-            rows.append({"level": "netlist", "family": "xcup", "primitive": "total", "w_bits": w, "s_bits": s,
-                         "T": T, "bit_budget": bb, "toggles_per_sop": 3.0 + 0.5 * bb + c * T + noise * rng.normal()})
+            rows.append(
+                {
+                    "level": "netlist",
+                    "family": "xcup",
+                    "primitive": "total",
+                    "w_bits": w,
+                    "s_bits": s,
+                    "T": T,
+                    "bit_budget": bb,
+                    "toggles_per_sop": 3.0 + 0.5 * bb + c * T + noise * rng.normal(),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -163,12 +194,39 @@ def test_fits_reject_empty_and_missing_columns():
 
 
 def test_merge_adds_totals_and_rtl_rows(tmp_path):
-    net = pd.DataFrame([{"level": "netlist", "family": "xcup", "w_bits": 2, "s_bits": 1, "T": 2, "bit_budget": 4,
-                         "primitive": p, "toggles": t, "sops": 10, "toggles_per_sop": t / 10, "source": "simulated"}
-                        for p, t in (("LUT", 30), ("FF", 20))])
+    net = pd.DataFrame(
+        [
+            {
+                "level": "netlist",
+                "family": "xcup",
+                "w_bits": 2,
+                "s_bits": 1,
+                "T": 2,
+                "bit_budget": 4,
+                "primitive": p,
+                "toggles": t,
+                "sops": 10,
+                "toggles_per_sop": t / 10,
+                "source": "simulated",
+            }
+            for p, t in (("LUT", 30), ("FF", 20))
+        ]
+    )
     rtl = tmp_path / "activity_rtl.csv"
-    pd.DataFrame([{"w_bits": 2, "s_bits": 1, "T": 2, "bit_budget": 4, "primitive": "FF", "toggles": 5,
-                   "sops": 10, "toggles_per_sop": 0.5}]).to_csv(rtl, index=False)
+    pd.DataFrame(
+        [
+            {
+                "w_bits": 2,
+                "s_bits": 1,
+                "T": 2,
+                "bit_budget": 4,
+                "primitive": "FF",
+                "toggles": 5,
+                "sops": 10,
+                "toggles_per_sop": 0.5,
+            }
+        ]
+    ).to_csv(rtl, index=False)
     merged = netlist_activity.merge_activity(net, rtl)
     total = merged[(merged.level == "netlist") & (merged.primitive == "total")].iloc[0]
     assert total.toggles == 50 and total.toggles_per_sop == pytest.approx(5.0)
@@ -176,27 +234,39 @@ def test_merge_adds_totals_and_rtl_rows(tmp_path):
 
 
 def test_port_declarations_split_so_outputs_have_lines_of_their_own():
-    text = ('module LUT2(output O, input I0, I1);  // a comment with input and output\n'
-            '  wire s = I0; // output\n'
-            'module FD(input D, CK, output Q); parameter GSR = "ENABLED"; (* ioff_dir="input" *) X x(.Q(Q)); endmodule\n'
-            '`define OUT(output) output\n'
-            'module M(\n  output [3:0] CO,\n  input CI\n);\n')
+    text = (
+        "module LUT2(output O, input I0, I1);  // a comment with input and output\n"
+        "  wire s = I0; // output\n"
+        'module FD(input D, CK, output Q); parameter GSR = "ENABLED"; (* ioff_dir="input" *) X x(.Q(Q)); endmodule\n'
+        "`define OUT(output) output\n"
+        "module M(\n  output [3:0] CO,\n  input CI\n);\n"
+    )
     split = netlist_activity.split_port_declarations(text).splitlines()
     assert split[:3] == ["module LUT2(", "output O, ", "input I0, I1);  // a comment with input and output"]
     assert split[3] == "  wire s = I0; // output"
-    assert split[4:7] == ["module FD(", "input D, CK, ",
-                          'output Q); parameter GSR = "ENABLED"; (* ioff_dir="input" *) X x(.Q(Q)); endmodule']
+    assert split[4:7] == [
+        "module FD(",
+        "input D, CK, ",
+        'output Q); parameter GSR = "ENABLED"; (* ioff_dir="input" *) X x(.Q(Q)); endmodule',
+    ]
     assert split[7] == "`define OUT(output) output"  # directives untouched
     assert split[8:] == ["module M(", "  output [3:0] CO,", "  input CI", ");"]
     config = netlist_activity.coverage_config({"cells_sim.v": "\n".join(split) + "\n"}).splitlines()
-    assert config[:3] == ["`verilator_config", 'coverage_off -file "*netlist.v"', 'coverage_off -file "*cells/cells_sim.v"']
+    assert config[:3] == [
+        "`verilator_config",
+        'coverage_off -file "*netlist.v"',
+        'coverage_off -file "*cells/cells_sim.v"',
+    ]
     assert [line.rsplit(" ", 1)[1] for line in config[3:]] == ["2", "7", "10"]  # the output lines only
 
 
 def test_cell_models_follow_includes():
     models = netlist_activity.cell_models("ecp5")
     assert {"cells_sim.v", "common_sim.vh", "ccu2c_sim.vh", "cells_ff.vh"} <= set(models)
-    assert "output Z);" in models["common_sim.vh"].splitlines()[models["common_sim.vh"].splitlines().index("module LUT4(") + 2]
+    assert (
+        "output Z);"
+        in models["common_sim.vh"].splitlines()[models["common_sim.vh"].splitlines().index("module LUT4(") + 2]
+    )
 
 
 def test_netlist_simulation_result_cached_per_stimulus(tmp_path, monkeypatch):
@@ -207,8 +277,17 @@ def test_netlist_simulation_result_cached_per_stimulus(tmp_path, monkeypatch):
     tile = netlist_activity.NetlistTile("xcup", 2, 1, rows=2, cols=4, chunks=2, acc_w=12)
     build = tmp_path / "build"
     build.mkdir()
-    (build / "netlist.json").write_text(json.dumps(
-        {"modules": {"qsnn_layer_tile": {"cells": {"c_1": {"type": "LUT2", "port_directions": {"O": "output", "I0": "input"}}}}}}))
+    (build / "netlist.json").write_text(
+        json.dumps(
+            {
+                "modules": {
+                    "qsnn_layer_tile": {
+                        "cells": {"c_1": {"type": "LUT2", "port_directions": {"O": "output", "I0": "input"}}}
+                    }
+                }
+            }
+        )
+    )
     monkeypatch.setattr(netlist_activity, "build_netlist_sim", lambda t, w: build)
     runs = []
 
@@ -217,7 +296,10 @@ def test_netlist_simulation_result_cached_per_stimulus(tmp_path, monkeypatch):
         codes, spikes, v_th = current
         levels, _, _ = reference_layer(codes, spikes, v_th, tile.s_bits)  # [T, N, out]
         out = levels.transpose(1, 0, 2)  # one pass of 2 rows: [N, T, rows]
-        coverage.write_text("# SystemC::Coverage-3\n" + f"C '\x01page\x02v_toggle/LUT2__pi1\x01o\x02O:0->1\x01h\x02TOP.qsnn_layer_tile.c_1\x01' {len(runs)}\n")
+        coverage.write_text(
+            "# SystemC::Coverage-3\n"
+            + f"C '\x01page\x02v_toggle/LUT2__pi1\x01o\x02O:0->1\x01h\x02TOP.qsnn_layer_tile.c_1\x01' {len(runs)}\n"
+        )
         return out.reshape(-1), {"cycles": 10}
 
     monkeypatch.setattr(sim, "run_testbench", fake_testbench)
@@ -229,16 +311,25 @@ def test_netlist_simulation_result_cached_per_stimulus(tmp_path, monkeypatch):
     again = netlist_activity.simulate_netlist_activity(tile, stim, tmp_path)
     assert first == again == {"toggles": {"LUT": 1}, "sops": 3 * 8 * 2, "cycles": 10} and len(runs) == 1
     current = (codes, spikes, 2)
-    other = netlist_activity.simulate_netlist_activity(tile, netlist_activity.Stimulus(codes, spikes, 2, "layer"), tmp_path)
+    other = netlist_activity.simulate_netlist_activity(
+        tile, netlist_activity.Stimulus(codes, spikes, 2, "layer"), tmp_path
+    )
     assert len(runs) == 2 and other["toggles"] == {"LUT": 2}
 
 
 def test_parallel_netlist_activity_gives_the_rows_of_one_job(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(netlist_activity, "build_netlist_sim", lambda tile, work: calls.append(("build", tile.slug)) or work)
+    monkeypatch.setattr(
+        netlist_activity, "build_netlist_sim", lambda tile, work: calls.append(("build", tile.slug)) or work
+    )
     monkeypatch.setattr(synth, "warm_up_tools", lambda *a, **k: None)
-    monkeypatch.setattr(netlist_activity, "trained_stimulus", lambda w, s, T: netlist_activity.Stimulus(
-        np.ones((2, 4), dtype=int), np.ones((T, 1, 4), dtype=int), 1, f"layer-w{w}s{s}"))
+    monkeypatch.setattr(
+        netlist_activity,
+        "trained_stimulus",
+        lambda w, s, T: netlist_activity.Stimulus(
+            np.ones((2, 4), dtype=int), np.ones((T, 1, 4), dtype=int), 1, f"layer-w{w}s{s}"
+        ),
+    )
 
     def fake_sim(tile, stim, work_dir):
         netlist_activity.build_netlist_sim(tile, work_dir)
@@ -250,8 +341,12 @@ def test_parallel_netlist_activity_gives_the_rows_of_one_job(tmp_path, monkeypat
     one = netlist_activity.measure_netlist_activity(*args, work_dir=tmp_path, jobs=1)
     two = netlist_activity.measure_netlist_activity(*args, work_dir=tmp_path, jobs=2)
     assert one == two and len(one) == 2 * 2 * 3 * 2
-    assert {slug for kind, slug in calls} == {"xcup-w2s1-r4c8k18a20", "ecp5-w2s1-r4c8k18a20",
-                                              "xcup-w8s4-r4c8k18a20", "ecp5-w8s4-r4c8k18a20"}
+    assert {slug for kind, slug in calls} == {
+        "xcup-w2s1-r4c8k18a20",
+        "ecp5-w2s1-r4c8k18a20",
+        "xcup-w8s4-r4c8k18a20",
+        "ecp5-w8s4-r4c8k18a20",
+    }
 
 
 def test_sweep_starts_the_longest_configurations_first_and_warms_the_tools_once(small_setup, monkeypatch):
@@ -263,7 +358,9 @@ def test_sweep_starts_the_longest_configurations_first_and_warms_the_tools_once(
         return synth.SynthResult(cfg.family, cfg.variant, cfg.w_bits, cfg.s_bits, cfg.top, 1, 1, 0, 0, None)
 
     monkeypatch.setattr(synth, "synthesize", fake_synthesize)
-    configs = [synth.SynthConfig("xcup", v, w, s, top="small_mac") for v in ("dsp", "nodsp") for w in (1, 8) for s in (1, 4)]
+    configs = [
+        synth.SynthConfig("xcup", v, w, s, top="small_mac") for v in ("dsp", "nodsp") for w in (1, 8) for s in (1, 4)
+    ]
     outcome = synth.run_sweep(configs, small_setup, jobs=1, progress=False)
     assert started[0] == "xcup-nodsp-w8s4" and started[-1] == "xcup-dsp-w1s1" and len(outcome.results) == 8
     assert warmed == []  # one job: nothing starts together

@@ -172,11 +172,14 @@ def test_ns_ace_with_firing_rates():
     assert report.totals["ns_ace"] == pytest.approx(CONV_MACS * 24 + 0.25 * FC_MACS * 24)
 
 
-@pytest.mark.parametrize("rates, match", [
-    ({}, "no rate for spiking layer 'fc'"),
-    ({"fc": 0.5, "fc2": 0.1}, "unknown layers"),
-    ({"fc": 1.5}, r"\[0, 1\]"),
-])
+@pytest.mark.parametrize(
+    "rates, match",
+    [
+        ({}, "no rate for spiking layer 'fc'"),
+        ({"fc": 0.5, "fc2": 0.1}, "unknown layers"),
+        ({"fc": 1.5}, r"\[0, 1\]"),
+    ],
+)
 def test_bad_firing_rates_are_rejected(rates, match):
     with pytest.raises(ValueError, match=match):
         cost_table(TwoLayer(WST(4, 2, 3)), firing_rates=rates)
@@ -231,8 +234,19 @@ def test_cli_cost_json(capsys):
 
 def test_cli_cost_input_and_classes(capsys):
     _, small, _ = _run_cli(capsys, "cost", "--arch", "sew-resnet-tiny", "--wst", "1/1/1", "--json")
-    _, big, _ = _run_cli(capsys, "cost", "--arch", "sew-resnet-tiny", "--wst", "1/1/1", "--json",
-                         "--input", "1x16x16", "--num-classes", "7")
+    _, big, _ = _run_cli(
+        capsys,
+        "cost",
+        "--arch",
+        "sew-resnet-tiny",
+        "--wst",
+        "1/1/1",
+        "--json",
+        "--input",
+        "1x16x16",
+        "--num-classes",
+        "7",
+    )
     small, big = json.loads(small), json.loads(big)
     assert big["input_shape"] == [1, 16, 16] and big["num_classes"] == 7
     assert big["macs"] > 3 * small["macs"]
@@ -240,8 +254,9 @@ def test_cli_cost_input_and_classes(capsys):
 
 def test_cli_cost_paper_counter_convention(capsys):
     _, primary, _ = _run_cli(capsys, "cost", "--arch", "spikformer-tiny", "--wst", "4/2/1", "--json")
-    rc, counter, _ = _run_cli(capsys, "cost", "--arch", "spikformer-tiny", "--wst", "4/2/1", "--json",
-                              "--convention", "paper-counter")
+    rc, counter, _ = _run_cli(
+        capsys, "cost", "--arch", "spikformer-tiny", "--wst", "4/2/1", "--json", "--convention", "paper-counter"
+    )
     primary, counter = json.loads(primary), json.loads(counter)
     assert rc == 0 and counter["convention"]["paper_counter"] and not primary["convention"]["paper_counter"]
     assert counter["macs"] < primary["macs"] and counter["macs_all"] == primary["macs_all"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -32,9 +34,15 @@ PUBLISHED_PARAMS_M = {
 EXPECTED_NAMES = {
     *(f"sew-resnet-{d}" for d in (18, 34, 50)),
     *(f"sew-resnet-{d}-cifar" for d in (18, 34, 50)),
-    "spiking-resnet-34", "spiking-resnet-50", "sew-resnet-tiny",
+    "spiking-resnet-34",
+    "spiking-resnet-50",
+    "sew-resnet-tiny",
     *(f"spikformer-{n}" for n in ("4-256", "2-384", "4-384", "8-384", "6-512", "8-512", "10-512", "8-768", "tiny")),
-    "resnet-19", "resnet-20", "resnet-tiny", "cifarnet", "cifarnet-tiny",
+    "resnet-19",
+    "resnet-20",
+    "resnet-tiny",
+    "cifarnet",
+    "cifarnet-tiny",
 }
 
 
@@ -51,6 +59,27 @@ def build_on_meta(name: str, w: int = 16, s: int = 1, t: int = 1) -> nn.Module:
 def test_registry_holds_exactly_the_design_names():
     assert set(list_archs()) == EXPECTED_NAMES
     assert set(list_archs(tiny=True)) == set(TINY)
+
+
+def test_every_full_scale_architecture_registers_a_tiny_stand_in():
+    from qsnn.models import stand_in_of
+
+    for name in list_archs(tiny=False):
+        assert arch_spec(name).stand_in in TINY and stand_in_of(name) == arch_spec(name).stand_in, name
+    assert all(stand_in_of(name) == name for name in TINY)  # a tiny sibling trains itself
+
+
+def test_family_files_import_shared_blocks_not_each_other():
+    import ast
+
+    import qsnn.models as models
+
+    folder = Path(models.__file__).parent
+    families = {"resnet", "sew_resnet", "spikformer", "cifarnet"}
+    for family in families:
+        tree = ast.parse((folder / f"{family}.py").read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        assert not {f"qsnn.models.{other}" for other in families} & imported, family
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_NAMES))
@@ -105,6 +134,7 @@ def test_resnet19_stem_is_the_64_channel_one_the_published_count_identifies():
 
 def test_resnet20_shortcut_choice_is_explicit():
     """Default: 1x1 projection shortcuts (Diet-SNN's code); 'zero-pad' is He's option A; both are 0.27 M."""
+
     def one_by_one_convs(model):
         return [m for m in model.modules() if isinstance(m, QConv2d) and m.kernel_size == (1, 1)]
 
@@ -128,7 +158,12 @@ def test_quantizer_steps_are_not_counted_but_exist_at_low_bits():
 @pytest.mark.parametrize("name", TINY)
 @pytest.mark.parametrize(
     "wst,shape,events",
-    [((4, 1, 1), (1, 8, 8), False), ((2, 2, 2), (1, 8, 8), False), ((8, 3, 3), (2, 8, 8), True), ((1, 1, 4), (2, 12, 10), True)],
+    [
+        ((4, 1, 1), (1, 8, 8), False),
+        ((2, 2, 2), (1, 8, 8), False),
+        ((8, 3, 3), (2, 8, 8), True),
+        ((1, 1, 4), (2, 12, 10), True),
+    ],
 )
 def test_tiny_forward_shape_and_backward(name, wst, shape, events):
     torch.manual_seed(0)
@@ -163,7 +198,11 @@ def test_event_input_must_have_t_frames():
 
 def _collect(model: nn.Module, kind, grab):
     seen = []
-    handles = [m.register_forward_hook(lambda mod, inp, out: seen.append(grab(mod, inp, out))) for m in model.modules() if kind(m)]
+    handles = [
+        m.register_forward_hook(lambda mod, inp, out: seen.append(grab(mod, inp, out)))
+        for m in model.modules()
+        if kind(m)
+    ]
     return seen, handles
 
 

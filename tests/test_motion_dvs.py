@@ -28,7 +28,7 @@ def root(tmp_path_factory):
 
 
 def frames(events, offsets, i, T):
-    return md.frame_transform(T)(events[offsets[i]:offsets[i + 1]])
+    return md.frame_transform(T)(events[offsets[i] : offsets[i + 1]])
 
 
 # --------------------------------------------------------------------------- generation
@@ -50,7 +50,7 @@ def test_events_use_tonics_dtype_sorted_inside_the_sensor_and_span():
     assert events["x"].min() >= 0 and events["x"].max() < 16 and events["y"].min() >= 0 and events["y"].max() < 16
     assert events["t"].min() >= 0 and events["t"].max() < CFG.total_us()
     for i in range(len(labels)):
-        sample = events[offsets[i]:offsets[i + 1]]
+        sample = events[offsets[i] : offsets[i + 1]]
         assert np.all(np.diff(sample["t"]) >= 0)  # time-sorted, as tonic expects
         assert set(np.unique(sample["p"])) == {False, True}
 
@@ -154,11 +154,14 @@ def test_kind_mapping_still_works_without_a_dataset_key():
     assert trained_dataset(cfg, "dvs-gesture") == "digits-dvs"
 
 
-@pytest.mark.parametrize("datasets, match", [
-    ({"static": "digits", "neuromorphic": "digits-dvs", "mnist": "digits"}, "quick.datasets"),
-    ({"static": "digits", "neuromorphic": "digits-dvs", "dvs-gesture": "digits"}, "neuromorphic stand-in"),
-    ({"static": "digits", "neuromorphic": "digits-dvs", "dvs-gesture": "gesture-dvs"}, "unknown dataset"),
-])
+@pytest.mark.parametrize(
+    "datasets, match",
+    [
+        ({"static": "digits", "neuromorphic": "digits-dvs", "mnist": "digits"}, "quick.datasets"),
+        ({"static": "digits", "neuromorphic": "digits-dvs", "dvs-gesture": "digits"}, "neuromorphic stand-in"),
+        ({"static": "digits", "neuromorphic": "digits-dvs", "dvs-gesture": "gesture-dvs"}, "unknown dataset"),
+    ],
+)
 def test_bad_dataset_overrides_are_rejected(datasets, match):
     with pytest.raises(ConfigError, match=match):
         load_config(_raw_quick(datasets), base_dir=CONFIG.parents[1])
@@ -166,18 +169,33 @@ def test_bad_dataset_overrides_are_rejected(datasets, match):
 
 # --------------------------------------------------------------------------- trends
 SWEEP = [(16, 1, 16), (1, 1, 16), (1, 2, 8), (1, 4, 4), (1, 8, 2), (1, 16, 1)]
-PAPER = {"cifar10-dvs": [80.7, 79.8, 79.3, 63.1, 43.0, 35.8],
-         "dvs-gesture": [98.3, 96.67, 98.48, 97.35, 96.59, 95.45],
-         "n-caltech101": [80.23, 79.77, 80.00, 82.64, 80.46, 77.47]}
+PAPER = {
+    "cifar10-dvs": [80.7, 79.8, 79.3, 63.1, 43.0, 35.8],
+    "dvs-gesture": [98.3, 96.67, 98.48, 97.35, 96.59, 95.45],
+    "n-caltech101": [80.23, 79.77, 80.00, 82.64, 80.46, 77.47],
+}
 
 
 def experiments(ours: dict[str, list[float]], datasets: dict[str, str]) -> pd.DataFrame:
     rows = []
     for name, accs in ours.items():
         for row, ((w, s, t), acc, paper) in enumerate(zip(SWEEP, accs, PAPER[name])):
-            rows.append({"table": 3, "row": row, "paper_dataset": name, "dataset": datasets[name],
-                         "w_bits": w, "s_bits": s, "T": t, "top1": acc, "paper_acc": paper, "profile": "quick",
-                         "status": "trained", "run_id": f"{datasets[name]}__w{w}s{s}t{t}"})
+            rows.append(
+                {
+                    "table": 3,
+                    "row": row,
+                    "paper_dataset": name,
+                    "dataset": datasets[name],
+                    "w_bits": w,
+                    "s_bits": s,
+                    "T": t,
+                    "top1": acc,
+                    "paper_acc": paper,
+                    "profile": "quick",
+                    "status": "trained",
+                    "run_id": f"{datasets[name]}__w{w}s{s}t{t}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -203,10 +221,13 @@ def test_trend_that_disagrees_with_the_paper():
 
 def test_flat_shared_and_missing_columns_are_said_so():
     same = [80, 79.8, 79.9, 79.7, 79.9, 79.6]  # -0.2 points: flat
-    df = experiments({"cifar10-dvs": same, "n-caltech101": same},
-                     {"cifar10-dvs": "digits-dvs", "n-caltech101": "digits-dvs"})
+    df = experiments(
+        {"cifar10-dvs": same, "n-caltech101": same}, {"cifar10-dvs": "digits-dvs", "n-caltech101": "digits-dvs"}
+    )
     by_name = {t.paper_dataset: t for t in table3_trends(df)}
-    assert by_name["cifar10-dvs"].ours.direction == "flat" and by_name["cifar10-dvs"].shares_runs_with == ("n-caltech101",)
+    assert by_name["cifar10-dvs"].ours.direction == "flat" and by_name["cifar10-dvs"].shares_runs_with == (
+        "n-caltech101",
+    )
     text = "\n".join(table3_trend_lines(df))
     assert "stays flat" in text and "not an independent check" in text
     df.loc[df["paper_dataset"] == "cifar10-dvs", "top1"] = np.nan

@@ -23,23 +23,16 @@ from qsnn.cli import main
 from qsnn.data.registry import DATASET_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ["_macros.tex.j2", "paper.tex.j2"] + [
-    f"table{n}.tex.j2" for n in range(1, 6)
-]
+TEMPLATES = ["_macros.tex.j2", "paper.tex.j2"] + [f"table{n}.tex.j2" for n in range(1, 6)]
 PAPER_FILES = ["README.md"] + [f"table{n}.csv" for n in range(1, 6)]
 # Wheel path -> the checkout file it must be a copy of.
 PACKAGED = {
-    **{
-        f"qsnn/_data/manifests/{n}.yaml": f"data/manifests/{n}.yaml"
-        for n in DATASET_NAMES
-    },
+    **{f"qsnn/_data/manifests/{n}.yaml": f"data/manifests/{n}.yaml" for n in DATASET_NAMES},
     "qsnn/_data/schemas/config.schema.yaml": "workflow/schemas/config.schema.yaml",
     **{f"qsnn/_data/templates/{t}": f"tables/{t}" for t in TEMPLATES},
     **{f"qsnn/_data/paper/{p}": f"data/paper/{p}" for p in PAPER_FILES},
 }
-IN_CHECKOUT = (
-    Path(qsnn.__file__).resolve().parent == ROOT / "qsnn"
-)  # editable install or source tree
+IN_CHECKOUT = Path(qsnn.__file__).resolve().parent == ROOT / "qsnn"  # editable install or source tree
 
 
 def test_resource_lookups_find_every_file():
@@ -54,15 +47,11 @@ def test_resource_lookups_find_every_file():
         assert (resources.paper_tables_dir() / name).is_file(), name
 
 
-@pytest.mark.skipif(
-    not IN_CHECKOUT, reason="qsnn is installed from a wheel, not this checkout"
-)
+@pytest.mark.skipif(not IN_CHECKOUT, reason="qsnn is installed from a wheel, not this checkout")
 def test_in_the_checkout_the_lookups_are_the_repository_folders():
     """Editable installs read the files in place (through qsnn/_data's links): no stale copies."""
     assert resources.manifest_dir() == ROOT / "data" / "manifests"
-    assert (
-        resources.schema_path() == ROOT / "workflow" / "schemas" / "config.schema.yaml"
-    )
+    assert resources.schema_path() == ROOT / "workflow" / "schemas" / "config.schema.yaml"
     assert resources.template_dir() == ROOT / "tables"
     assert resources.paper_tables_dir() == ROOT / "data" / "paper"
 
@@ -90,9 +79,7 @@ def test_the_cli_needs_no_checkout_as_working_directory(tmp_path):
         return done.stdout
 
     assert "digits" in qsnn_cli("data", "list")
-    assert "OK: profile quick" in qsnn_cli(
-        "report", "validate-config", str(ROOT / "config" / "config.yaml")
-    )
+    assert "OK: profile quick" in qsnn_cli("report", "validate-config", str(ROOT / "config" / "config.yaml"))
     qsnn_cli("render", "paper", "--out", "paper.tex")
     assert (tmp_path / "paper.tex").read_text().startswith("%")
 
@@ -147,14 +134,8 @@ def test_the_wheel_ships_the_data_files(tmp_path):
             source,
         ) in PACKAGED.items():  # real files, copied from the linked folders
             assert zf.read(inside) == (ROOT / source).read_bytes(), inside
-        modules = {
-            str(p.relative_to(ROOT))
-            for p in (ROOT / "qsnn").rglob("*.py")
-            if "__pycache__" not in p.parts
-        }
-        assert not modules - names, (
-            f"modules not in the wheel: {sorted(modules - names)}"
-        )
+        modules = {str(p.relative_to(ROOT)) for p in (ROOT / "qsnn").rglob("*.py") if "__pycache__" not in p.parts}
+        assert not modules - names, f"modules not in the wheel: {sorted(modules - names)}"
 
 
 def test_the_workflow_runs_from_another_working_directory(tmp_path):

@@ -29,8 +29,10 @@ def _jobs(plan):
 
 
 def _rows(plan):
-    return sorted((e.table or 0, e.row if e.row is not None else -1, e.paper_dataset, str(e.wst), e.source, e.figures)
-                  for e in plan.entries)
+    return sorted(
+        (e.table or 0, e.row if e.row is not None else -1, e.paper_dataset, str(e.wst), e.source, e.figures)
+        for e in plan.entries
+    )
 
 
 def test_rehearsal_is_the_paper_plan_job_for_job(plans):
@@ -60,10 +62,18 @@ def test_trim_covers_each_data_family_and_a_full_scale_table4_checkpoint(plans):
 
 
 def test_overlays_merge_mappings_and_replace_selections(tmp_path):
-    (tmp_path / "base.yaml").write_text(yaml.safe_dump({
-        "profile": "paper", "train": {"lr": 0.1, "batch_size": 8},
-        "tables": {"table1": {"datasets": ["imagenet"], "train": "none"},
-                   "table2": {"datasets": ["cifar10"], "train": "none"}}}))
+    (tmp_path / "base.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "profile": "paper",
+                "train": {"lr": 0.1, "batch_size": 8},
+                "tables": {
+                    "table1": {"datasets": ["imagenet"], "train": "none"},
+                    "table2": {"datasets": ["cifar10"], "train": "none"},
+                },
+            }
+        )
+    )
     (tmp_path / "mid.yaml").write_text("extends: base.yaml\ntrain: {lr: 0.2}\n")
     (tmp_path / "top.yaml").write_text("extends: mid.yaml\ntables: {table2: {datasets: [cifar100], train: none}}\n")
     merged = resolve_extends(read_yaml(tmp_path / "top.yaml"), tmp_path)
@@ -98,7 +108,7 @@ def test_selected_output_table_must_be_configured():
 
 def test_rehearsal_notice_on_tables_report_and_paper_tex(tmp_path):
     from qsnn.profiles import REHEARSAL_NOTICE
-    from qsnn.render import render_paper
+    from qsnn.report.tables import render_paper
 
     assert REHEARSAL_NOTICE in render_paper("rehearsal")
     from qsnn.report.reproduction import _banner

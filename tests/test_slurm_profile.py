@@ -56,9 +56,7 @@ rule summary:
 """
 
 
-def run_snakemake(
-    workdir: Path, profile: Path, *extra: str
-) -> tuple[subprocess.CompletedProcess, list[dict]]:
+def run_snakemake(workdir: Path, profile: Path, *extra: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
     """Run the tiny workflow through the SLURM executor; return the process and the SLURM calls."""
     (workdir / "Snakefile").write_text(SNAKEFILE)
     log = workdir / "slurm_calls.jsonl"
@@ -68,12 +66,18 @@ def run_snakemake(
     env["FAKE_SLURM_LOG"] = str(log)
     env["FAKE_SLURM_TIMEOUT"] = "120"
     cmd = [
-        sys.executable, "-m", "snakemake",
-        "--workflow-profile", str(profile),
-        "--executor", "slurm",
-        "--slurm-init-seconds-before-status-checks", "1",  # default 40 s
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--workflow-profile",
+        str(profile),
+        "--executor",
+        "slurm",
+        "--slurm-init-seconds-before-status-checks",
+        "1",  # default 40 s
         "--slurm-keep-successful-logs",
-        "--latency-wait", "5",
+        "--latency-wait",
+        "5",
         *extra,
     ]
     proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=240)
@@ -84,7 +88,8 @@ def run_snakemake(
 def sbatch_argv(calls: list[dict], rule: str) -> list[str]:
     """argv of the one sbatch call for `rule` (the plugin puts `rule_<name>` in --comment)."""
     found = [
-        c["argv"] for c in calls
+        c["argv"]
+        for c in calls
         if c["prog"] == "sbatch" and c["argv"][c["argv"].index("--comment") + 1].startswith(f"rule_{rule}")
     ]
     assert len(found) == 1, f"expected one sbatch call for {rule}, got {found}"

@@ -1,4 +1,4 @@
-"""LaTeX tables (qsnn.render, tables/*.tex.j2, `qsnn render`) from a small FIXTURE experiments.csv.
+"""LaTeX tables (qsnn.report.tables, tables/*.tex.j2, `qsnn render`) from a small FIXTURE experiments.csv.
 
 The rows below are hand-made fixtures following DESIGN.md's experiments.csv columns; their
 numbers are not results.
@@ -13,23 +13,65 @@ import subprocess
 import pandas as pd
 import pytest
 
-from qsnn import render
 from qsnn.cli import main as qsnn_main
+from qsnn.report import tables as render
 from qsnn.summary import COLUMNS  # the contract's owner, not a copy of its column list
 
-STAND_IN = {"imagenet": "digits", "cifar10": "digits", "cifar100": "digits", "cifar10-dvs": "digits-dvs",
-            "dvs-gesture": "digits-dvs", "n-caltech101": "digits-dvs"}
+STAND_IN = {
+    "imagenet": "digits",
+    "cifar10": "digits",
+    "cifar100": "digits",
+    "cifar10-dvs": "digits-dvs",
+    "dvs-gesture": "digits-dvs",
+    "n-caltech101": "digits-dvs",
+}
 
 
-def row(table, r, ds, w, s, t, *, source="this paper", group="ours", method="Quantized SEW ResNet",
-        arch="SEW-ResNet-34", top1=None, paper_acc=None, profile="quick", **extra):
-    rec = dict(table=table, row=r, group=group, method=method, source=source, arch_label=arch, arch=arch.lower(),
-               paper_dataset=ds, profile=profile, w_bits=w, s_bits=s, T=t, bit_budget=w * s * t,
-               params_M=1.36 * w, sops_G=3.4, s_ace_G=3.4 * w * s * t, top1=top1, paper_acc=paper_acc)
+def row(
+    table,
+    r,
+    ds,
+    w,
+    s,
+    t,
+    *,
+    source="this paper",
+    group="ours",
+    method="Quantized SEW ResNet",
+    arch="SEW-ResNet-34",
+    top1=None,
+    paper_acc=None,
+    profile="quick",
+    **extra,
+):
+    rec = dict(
+        table=table,
+        row=r,
+        group=group,
+        method=method,
+        source=source,
+        arch_label=arch,
+        arch=arch.lower(),
+        paper_dataset=ds,
+        profile=profile,
+        w_bits=w,
+        s_bits=s,
+        T=t,
+        bit_budget=w * s * t,
+        params_M=1.36 * w,
+        sops_G=3.4,
+        s_ace_G=3.4 * w * s * t,
+        top1=top1,
+        paper_acc=paper_acc,
+    )
     if source != "cited":
         dataset = STAND_IN[ds] if profile == "quick" else ds
-        rec.update(dataset=dataset, trained_arch="sew-resnet-tiny", run_id=f"{dataset}__x__w{w}s{s}t{t}__e1__s0",
-                   status="trained")
+        rec.update(
+            dataset=dataset,
+            trained_arch="sew-resnet-tiny",
+            run_id=f"{dataset}__x__w{w}s{s}t{t}__e1__s0",
+            status="trained",
+        )
     else:
         rec.update(status="cited")
     rec.update(extra)
@@ -39,31 +81,108 @@ def row(table, r, ds, w, s, t, *, source="this paper", group="ours", method="Qua
 def fixture_rows(profile="quick") -> list[dict]:
     p = dict(profile=profile)
     rows = [
-        row(1, 0, "imagenet", 16, 1, 250, source="cited", group="hybrid", method="Hybrid training [28]",
-            arch="ResNet-34", paper_acc=61.48, **p),
-        row(1, 1, "imagenet", 16, 1, 4, source="cited", group="sew", method="SEW ResNet [7]", paper_acc=67.04,
-            ns_ace_G=63.14, **p),
-        row(1, 2, "imagenet", 16, 1, 4, source="cited", group="sew", method="SEW ResNet [7]", arch="SEW-ResNet-50",
-            paper_acc=67.78, **p),
-        row(1, 3, "imagenet", 1, 1, 1, top1=52.5, ns_ace_G=1.01, ns_ace_kind="estimated from stand-in firing rates" if profile == "quick" else "measured", **p),
+        row(
+            1,
+            0,
+            "imagenet",
+            16,
+            1,
+            250,
+            source="cited",
+            group="hybrid",
+            method="Hybrid training [28]",
+            arch="ResNet-34",
+            paper_acc=61.48,
+            **p,
+        ),
+        row(
+            1,
+            1,
+            "imagenet",
+            16,
+            1,
+            4,
+            source="cited",
+            group="sew",
+            method="SEW ResNet [7]",
+            paper_acc=67.04,
+            ns_ace_G=63.14,
+            **p,
+        ),
+        row(
+            1,
+            2,
+            "imagenet",
+            16,
+            1,
+            4,
+            source="cited",
+            group="sew",
+            method="SEW ResNet [7]",
+            arch="SEW-ResNet-50",
+            paper_acc=67.78,
+            **p,
+        ),
+        row(
+            1,
+            3,
+            "imagenet",
+            1,
+            1,
+            1,
+            top1=52.5,
+            ns_ace_G=1.01,
+            ns_ace_kind="estimated from stand-in firing rates" if profile == "quick" else "measured",
+            **p,
+        ),
         row(1, 4, "imagenet", 2, 2, 1, top1=60.25, group="qa", method="Q&A_SNN [99]", arch="ResNet_34%", **p),
     ]
     for ds, acc in (("cifar10", 95.51), ("cifar100", 78.21)):
         rows.append(row(2, 0, ds, 16, 1, 4, source="cited", group="spikformer", method="", arch="", paper_acc=acc, **p))
         rows.append(row(2, 1, ds, 1, 1, 1, group="qs", method="", arch="", top1=70.5 if ds == "cifar10" else 40.0, **p))
-        rows.append(row(5, 3, ds, 16, 1, 4, source="cited", group="tet", method="TET [6]", arch="ResNet-19",
-                        paper_acc=acc - 1, **p))
-        rows.append(row(5, 11, ds, 1, 1, 1, group="qs", method="Quantized Spikformer", arch="Spikformer-4-384",
-                        top1=70.5, **p))
+        rows.append(
+            row(
+                5,
+                3,
+                ds,
+                16,
+                1,
+                4,
+                source="cited",
+                group="tet",
+                method="TET [6]",
+                arch="ResNet-19",
+                paper_acc=acc - 1,
+                **p,
+            )
+        )
+        rows.append(
+            row(5, 11, ds, 1, 1, 1, group="qs", method="Quantized Spikformer", arch="Spikformer-4-384", top1=70.5, **p)
+        )
     for r, (s, t, base) in enumerate(((1, 16, 80.0), (1, 16, 79.0), (2, 8, 81.0))):
         w = 16 if r == 0 else 1
         for k, ds in enumerate(("cifar10-dvs", "dvs-gesture", "n-caltech101")):
             rows.append(row(3, r, ds, w, s, t, group="", method="", arch="", top1=base + k, **p))
     rows += [
-        row(4, 0, "cifar10", 8, 1, 4, group="CIFAR10", method="", arch="", top1=90.0, fps=342.1, hw_kind="modelled", **p),
+        row(
+            4, 0, "cifar10", 8, 1, 4, group="CIFAR10", method="", arch="", top1=90.0, fps=342.1, hw_kind="modelled", **p
+        ),
         row(4, 1, "cifar10", 8, 2, 2, group="CIFAR10", method="", arch="", top1=91.0, **p),  # fps via accelerator.csv
-        row(4, 2, "cifar10-dvs", 8, 1, 16, group="DVS-CIFAR10", method="", arch="", top1=60.0, latency_ms=49.5,
-            hw_kind="modelled", **p),
+        row(
+            4,
+            2,
+            "cifar10-dvs",
+            8,
+            1,
+            16,
+            group="DVS-CIFAR10",
+            method="",
+            arch="",
+            top1=60.0,
+            latency_ms=49.5,
+            hw_kind="modelled",
+            **p,
+        ),
     ]
     return rows
 
@@ -82,10 +201,32 @@ def experiments(tmp_path):
 def hardware(tmp_path):
     hw = tmp_path / "hardware"
     hw.mkdir()
-    pd.DataFrame([dict(table_row=1, device="xck26", dataset="cifar10", w_bits=8, s_bits=2, T=2, fps=343.9,
-                       latency_ms=2.9, kind="modelled"),
-                  dict(table_row=0, device="xck26", dataset="cifar10", w_bits=8, s_bits=1, T=4, fps=342.1,
-                       latency_ms=2.9, kind="modelled")]).to_csv(hw / "accelerator.csv", index=False)
+    pd.DataFrame(
+        [
+            dict(
+                table_row=1,
+                device="xck26",
+                dataset="cifar10",
+                w_bits=8,
+                s_bits=2,
+                T=2,
+                fps=343.9,
+                latency_ms=2.9,
+                kind="modelled",
+            ),
+            dict(
+                table_row=0,
+                device="xck26",
+                dataset="cifar10",
+                w_bits=8,
+                s_bits=1,
+                T=4,
+                fps=342.1,
+                latency_ms=2.9,
+                kind="modelled",
+            ),
+        ]
+    ).to_csv(hw / "accelerator.csv", index=False)
     return hw
 
 
@@ -187,6 +328,58 @@ def test_table4_hardware_numbers_are_labelled_modelled(experiments, hardware):
     assert "343.90" not in without_hw and "--" in without_hw
 
 
+def test_one_table4_join_with_measured_over_modelled():
+    from qsnn.hardware.board import table4_hardware
+
+    accel = pd.DataFrame(
+        [
+            dict(
+                table_row=0,
+                device="xck26",
+                dataset="cifar10",
+                w_bits=8,
+                s_bits=1,
+                T=4,
+                fps=300.0,
+                latency_ms=3.3,
+                kind="modelled",
+            ),
+            dict(
+                table_row=None,
+                device="kv260",
+                dataset="cifar10",
+                w_bits=8,
+                s_bits=1,
+                T=4,
+                fps=340.0,
+                latency_ms=None,
+                kind="measured",
+            ),  # a board file with no modelled counterpart, appended
+            dict(
+                table_row=5,
+                device="xck26",
+                dataset="cifar10",
+                w_bits=8,
+                s_bits=1,
+                T=4,
+                fps=299.0,
+                latency_ms=3.4,
+                kind="modelled",
+            ),
+        ]
+    )
+    rec = {"row": 0, "paper_dataset": "cifar10", "w_bits": 8, "s_bits": 1, "T": 4}
+    assert table4_hardware(accel, rec) == {"fps": 340.0, "latency_ms": None, "hw_kind": "measured", "device": "kv260"}
+    assert table4_hardware(accel.iloc[[0, 2]], rec)["fps"] == 300.0  # the table row decides between two models
+    assert table4_hardware(accel, {**rec, "paper_dataset": "cifar10-dvs"})["hw_kind"] == ""
+
+
+def test_tables_without_hardware_columns_carry_no_hardware_mark(experiments, hardware):
+    for number in (1, 2, 3, 5):  # accelerator.csv's table_row 0 and 1 are Table 4's rows, not theirs
+        tex = render.render_table(number, experiments, "quick", hardware)
+        assert "Modelled by the cycle model" not in tex, number
+
+
 def test_measured_hardware_is_not_marked_modelled(tmp_path):
     rows = [r | {"hw_kind": "measured"} if r["table"] == 4 else r for r in fixture_rows()]
     tex = render.render_table(4, write_csv(tmp_path / "e.csv", rows), "quick")
@@ -194,8 +387,10 @@ def test_measured_hardware_is_not_marked_modelled(tmp_path):
 
 
 def test_missing_run_prints_dashes_not_zero(tmp_path):
-    rows = [r | {"top1": None, "status": "missing"} if r["table"] == 2 and r["source"] != "cited" else r
-            for r in fixture_rows()]
+    rows = [
+        r | {"top1": None, "status": "missing"} if r["table"] == 2 and r["source"] != "cited" else r
+        for r in fixture_rows()
+    ]
     tex = render.render_table(2, write_csv(tmp_path / "e.csv", rows), "quick")
     assert "1 / 1 / 1 & 1.36 & 3.40 & -- & -- \\\\" in tex
 
@@ -205,7 +400,8 @@ def test_latex_safe_delimiters_leave_braces_alone():
     out = env.from_string(r"\textbf{\VAR{x|tex}}\BLOCK{if y} {y}\BLOCK{endif}\#{ note }").render(x="a_b & c", y=True)
     assert out == r"\textbf{a\_b \& c} {y}"
     assert render.latex_escape("50% of $5 ~ #1 {x} ^ \\") == (
-        r"50\% of \$5 \textasciitilde{} \#1 \{x\} \textasciicircum{} \textbackslash{}")
+        r"50\% of \$5 \textasciitilde{} \#1 \{x\} \textasciicircum{} \textbackslash{}"
+    )
 
 
 # --------------------------------------------------------------------------- bad input
@@ -213,8 +409,9 @@ def test_latex_safe_delimiters_leave_braces_alone():
 
 def test_missing_experiments_names_the_file(tmp_path, capsys):
     out = tmp_path / "t1.tex"
-    code = qsnn_main(["render", "table", "1", "--experiments", str(tmp_path / "nope.csv"), "--profile", "quick",
-                      "--out", str(out)])
+    code = qsnn_main(
+        ["render", "table", "1", "--experiments", str(tmp_path / "nope.csv"), "--profile", "quick", "--out", str(out)]
+    )
     assert code == 2 and not out.exists()
     err = capsys.readouterr().err
     assert str(tmp_path / "nope.csv") in err and "missing required input" in err
@@ -236,8 +433,24 @@ def test_missing_column_and_missing_table_rows_are_named(tmp_path, experiments):
 
 def test_cli_renders_table_atomically(tmp_path, experiments, hardware):
     out = tmp_path / "tables" / "table5.tex"
-    assert qsnn_main(["render", "table", "5", "--experiments", str(experiments), "--hardware", str(hardware),
-                      "--profile", "quick", "--out", str(out)]) == 0
+    assert (
+        qsnn_main(
+            [
+                "render",
+                "table",
+                "5",
+                "--experiments",
+                str(experiments),
+                "--hardware",
+                str(hardware),
+                "--profile",
+                "quick",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     tex = out.read_text()
     assert r"\label{tab:table5}" in tex and r"TET [6] & ResNet-19 & 16 / 1 / 4" in tex
     assert not list(out.parent.glob(".*.tmp"))
@@ -272,8 +485,13 @@ def test_paper_compiles_where_tex_exists(tmp_path, experiments, hardware):  # pr
     for n in range(1, 7):
         fig1.main(["--profile", "quick", "--out", str(tmp_path / "figures" / f"fig{n}.pdf")])
     (tmp_path / "paper.tex").write_text(render.render_paper("quick"))
-    subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=tmp_path,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("profile", ["quick", "rehearsal"])
@@ -282,8 +500,24 @@ def test_html_table_has_the_latex_cells_marks_and_notice(tmp_path, profile):
     csv = write_csv(tmp_path / "experiments.csv", fixture_rows(profile))
     for n in (1, 2, 3):
         out, page = tmp_path / f"table{n}.tex", tmp_path / f"table{n}.html"
-        assert qsnn_main(["render", "table", str(n), "--experiments", str(csv), "--profile", profile,
-                          "--out", str(out), "--html", str(page)]) == 0
+        assert (
+            qsnn_main(
+                [
+                    "render",
+                    "table",
+                    str(n),
+                    "--experiments",
+                    str(csv),
+                    "--profile",
+                    profile,
+                    "--out",
+                    str(out),
+                    "--html",
+                    str(page),
+                ]
+            )
+            == 0
+        )
         html = page.read_text()
         assert "<table" in html and f"Table {n}." in html
         if profile == "rehearsal":

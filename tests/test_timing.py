@@ -19,8 +19,11 @@ def bench(path, seconds, cpu, rss=100.0):
 
 def test_jobs_sum_per_rule(tmp_path):
     b = tmp_path / "results" / "benchmarks"
-    files = [bench(b / "train" / "a.tsv", 10.0, 9.0), bench(b / "train" / "b.tsv", 30.0, 28.0, rss=300.0),
-             bench(b / "synth_sweep.tsv", 60.0, 110.0)]
+    files = [
+        bench(b / "train" / "a.tsv", 10.0, 9.0),
+        bench(b / "train" / "b.tsv", 30.0, 28.0, rss=300.0),
+        bench(b / "synth_sweep.tsv", 60.0, 110.0),
+    ]
     assert [rule_of(f) for f in files] == ["train", "train", "synth_sweep"]
     table = summarize(files).set_index("rule")
     assert table.loc["train", "jobs"] == 2 and table.loc["train", "job_seconds"] == 40.0
@@ -49,3 +52,30 @@ def test_training_time_comes_from_metrics_json(tmp_path):
     run.write_text(json.dumps({"wall_time_s": 12.5}))
     table = summarize([run, bench(tmp_path / "benchmarks" / "hw_traces.tsv", 7.5, 7.0)]).set_index("rule")
     assert table.loc["train", "job_seconds"] == 12.5 and table.loc["hw_traces", "job_seconds"] == 7.5
+
+
+def test_a_search_adds_the_training_of_its_own_runs(tmp_path):
+    """A search's runs that no table trains appear as `train (search)`; shared ones are not counted twice."""
+    from qsnn.search import COLUMNS, write_search
+
+    rows = [
+        dict.fromkeys(COLUMNS)
+        | {
+            "search": "s",
+            "profile": "quick",
+            "run_id": rid,
+            "shared_run": shared,
+            "train_seconds": sec,
+            "status": "final",
+            "w_bits": 1,
+            "s_bits": 1,
+            "T": 1,
+            "bit_budget": 1,
+            "round": 1,
+            "epochs": 1,
+        }
+        for rid, shared, sec in (("a", False, 4.0), ("b", True, 100.0), ("c", False, 6.0))
+    ]
+    csv = write_search(pd.DataFrame(rows, columns=COLUMNS), tmp_path / "search" / "s.csv")
+    table = summarize([csv, bench(tmp_path / "benchmarks" / "hw_traces.tsv", 7.5, 7.0)]).set_index("rule")
+    assert table.loc["train (search)", "jobs"] == 2 and table.loc["train (search)", "job_seconds"] == 10.0

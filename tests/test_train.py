@@ -28,12 +28,40 @@ from qsnn.train import checkpoint as ckpt_module
 
 ARCH = "sew-resnet-tiny"
 DESIGN_KEYS = {
-    "run", "top1", "top5", "params", "macs", "sops", "s_ace", "ns_ace", "firing_rates",
-    "layer_input_rates", "wall_time_s", "git_sha", "versions", "seed", "device", "compiled", "data_verification",
+    "run",
+    "top1",
+    "top5",
+    "params",
+    "macs",
+    "sops",
+    "s_ace",
+    "ns_ace",
+    "firing_rates",
+    "layer_input_rates",
+    "wall_time_s",
+    "git_sha",
+    "versions",
+    "seed",
+    "device",
+    "compiled",
+    "data_verification",
     "start",
 }
-RUN_KEYS = {"dataset", "arch", "wst", "w_bits", "s_bits", "T", "epochs", "seed", "batch_size", "lr", "limit_batches",
-            "input_shape", "num_classes"}
+RUN_KEYS = {
+    "dataset",
+    "arch",
+    "wst",
+    "w_bits",
+    "s_bits",
+    "T",
+    "epochs",
+    "seed",
+    "batch_size",
+    "lr",
+    "limit_batches",
+    "input_shape",
+    "num_classes",
+}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +110,9 @@ def test_metrics_json_follows_design(reference_run):
         assert row["s_bits"] == 2 and len(row["hist"]) == 2**2 and 0.0 <= row["rate"] <= 1.0
         assert row["rate"] == pytest.approx(1 - row["hist"][0] / sum(row["hist"]))
     assert record["layer_input_rates"] and all(0.0 <= r <= 1.0 for r in record["layer_input_rates"].values())
-    assert record["seed"] == 7 and record["device"].startswith("cpu") and record["versions"]["torch"] == torch.__version__
+    assert (
+        record["seed"] == 7 and record["device"].startswith("cpu") and record["versions"]["torch"] == torch.__version__
+    )
     assert record["compiled"] is False
     log = read_log(reference_run)
     assert [int(r["epoch"]) for r in log] == [1, 2, 3]
@@ -126,14 +156,40 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(reference_run, tmp_
     assert without_time(resumed) == without_time(reference)
     assert resumed["start"] == {"mode": "resumed", "from_epoch": 1} and reference["start"]["mode"] == "fresh"
     columns = ("epoch", "train_loss", "train_acc", "test_acc", "lr")
-    assert [[r[c] for c in columns] for r in read_log(out)] == [[r[c] for c in columns] for r in read_log(reference_run)]
+    assert [[r[c] for c in columns] for r in read_log(out)] == [
+        [r[c] for c in columns] for r in read_log(reference_run)
+    ]
 
 
 def test_sigkilled_process_resumes_to_the_uninterrupted_result(tmp_path, data_root):
     def command(out: Path) -> list[str]:
-        return [sys.executable, "-m", "qsnn.cli", "train", "--dataset", "digits", "--arch", ARCH, "--wst", "1/2/1",
-                "--epochs", "6", "--batch-size", "32", "--limit-batches", "2", "--seed", "3", "--out", str(out),
-                "--data-root", str(data_root), "--threads", "1", "--no-progress"]
+        return [
+            sys.executable,
+            "-m",
+            "qsnn.cli",
+            "train",
+            "--dataset",
+            "digits",
+            "--arch",
+            ARCH,
+            "--wst",
+            "1/2/1",
+            "--epochs",
+            "6",
+            "--batch-size",
+            "32",
+            "--limit-batches",
+            "2",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--data-root",
+            str(data_root),
+            "--threads",
+            "1",
+            "--no-progress",
+        ]
 
     # The uninterrupted reference runs in-process: same config and thread count, so bitwise the same.
     whole_config = config(wst="1/2/1", epochs=6, batch_size=32, limit_batches=2, seed=3)
@@ -177,8 +233,27 @@ def test_nan_loss_stops_the_run_without_metrics(tmp_path, data_root):
 def test_nan_loss_via_cli_exits_nonzero(tmp_path, data_root, capsys, monkeypatch):
     real_forward = engine.F.cross_entropy
     monkeypatch.setattr(engine.F, "cross_entropy", lambda *a, **k: real_forward(*a, **k) * float("inf"))
-    code = qsnn_main(["train", "--dataset", "digits", "--arch", ARCH, "--wst", "1/1/1", "--epochs", "1",
-                      "--out", str(tmp_path / "run"), "--data-root", str(data_root), "--threads", "1", "--limit-batches", "1"])
+    code = qsnn_main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--arch",
+            ARCH,
+            "--wst",
+            "1/1/1",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+            "--data-root",
+            str(data_root),
+            "--threads",
+            "1",
+            "--limit-batches",
+            "1",
+        ]
+    )
     assert code != 0 and "--lr" in capsys.readouterr().err
     assert not (tmp_path / "run" / "metrics.json").exists()
 
@@ -199,8 +274,18 @@ def test_checkpoint_write_is_atomic(reference_run, tmp_path, monkeypatch):
 
 
 def test_evaluate_reproduces_the_record(reference_run, tmp_path, data_root, capsys):
-    code = qsnn_main(["evaluate", str(reference_run / "checkpoint.pt"), "--out", str(tmp_path),
-                      "--data-root", str(data_root), "--threads", "1"])
+    code = qsnn_main(
+        [
+            "evaluate",
+            str(reference_run / "checkpoint.pt"),
+            "--out",
+            str(tmp_path),
+            "--data-root",
+            str(data_root),
+            "--threads",
+            "1",
+        ]
+    )
     assert code == 0 and "top1" in capsys.readouterr().out
     evaluated = json.loads((tmp_path / "metrics.json").read_text())
     reference = json.loads((reference_run / "metrics.json").read_text())
@@ -225,7 +310,9 @@ def test_unknown_names_list_the_known_ones(tmp_path, data_root, capsys):
 
 
 def test_config_defaults_and_validation():
-    assert default_epochs("imagenet") == 310 and default_epochs("cifar10") == 400 and default_epochs("dvs-gesture") == 400
+    assert (
+        default_epochs("imagenet") == 310 and default_epochs("cifar10") == 400 and default_epochs("dvs-gesture") == 400
+    )
     cfg = TrainConfig(dataset="cifar10", arch="resnet-19", wst="4/2/1", epochs=400)
     assert (cfg.lr, cfg.batch_size) == (5e-4, 128)
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
@@ -307,10 +394,32 @@ def test_evaluation_batch_size_changes_no_result(reference_run, data_root, tmp_p
 
 
 def test_one_line_per_epoch_when_stdout_is_not_a_terminal(tmp_path, data_root, capsys):
-    code = qsnn_main(["train", "--dataset", "digits", "--arch", ARCH, "--wst", "1/1/1", "--epochs", "2",
-                      "--out", str(tmp_path / "run"), "--data-root", str(data_root), "--threads", "1", "--limit-batches", "1"])
+    code = qsnn_main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--arch",
+            ARCH,
+            "--wst",
+            "1/1/1",
+            "--epochs",
+            "2",
+            "--out",
+            str(tmp_path / "run"),
+            "--data-root",
+            str(data_root),
+            "--threads",
+            "1",
+            "--limit-batches",
+            "1",
+        ]
+    )
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     assert [line.split("  ")[0] for line in out if line.startswith("epoch ")] == ["epoch 1/2", "epoch 2/2"]
-    assert all(" loss " in line and "train acc" in line and "test acc" in line and line.endswith(" s")
-               for line in out if line.startswith("epoch "))
+    assert all(
+        " loss " in line and "train acc" in line and "test acc" in line and line.endswith(" s")
+        for line in out
+        if line.startswith("epoch ")
+    )

@@ -64,8 +64,16 @@ def test_dry_run_builds_the_whole_dag(configfile):
     result = snakemake(args)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout + result.stderr
-    for rule in ("train", "plan_costs", "summarize", "reproduction_report", "paper_tex", "synth_accelerator",
-                 "results/figures/fig6.pdf", "results/tables/table5.tex"):
+    for rule in (
+        "train",
+        "plan_costs",
+        "summarize",
+        "reproduction_report",
+        "paper_tex",
+        "synth_accelerator",
+        "results/figures/fig6.pdf",
+        "results/tables/table5.tex",
+    ):
         assert rule in out
     if configfile is None:  # the local workflow profile is found with no flag
         assert "Using workflow specific profile profiles/default" in out
@@ -77,7 +85,9 @@ def test_a_configfile_replaces_the_quick_config_instead_of_merging_into_it():
     result = snakemake(["-n", "--forceall", "--configfile", "config/rehearsal-trim.yaml"])  # whatever results/ holds
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    counts = dict(line.split()[:2] for line in out.splitlines() if line.split()[:1] in (["train"], ["fake_dataset"], ["table"]))
+    counts = dict(
+        line.split()[:2] for line in out.splitlines() if line.split()[:1] in (["train"], ["fake_dataset"], ["table"])
+    )
     assert counts == {"train": "6", "fake_dataset": "5", "table": "1"}
     assert "results/tables/table3.tex" in out
     assert "results/tables/table5.tex" not in out and "results/figures/fig5.pdf" not in out
@@ -109,18 +119,43 @@ def summary_inputs(tmp_path):
     plan = json.loads(plan_path.read_text())
     entries = pd.DataFrame(plan["entries"])
     keys = entries[entries["arch"] != ""][["arch", "paper_dataset", "w_bits", "s_bits", "T"]].drop_duplicates()
-    costs = keys.assign(params=1, params_M=lambda f: 2.0 * f["w_bits"], macs=1.0,
-                        sops_G=lambda f: f["s_bits"] * f["T"], s_ace_G=lambda f: 10.0 * f["w_bits"] * f["s_bits"] * f["T"])
+    costs = keys.assign(
+        params=1,
+        params_M=lambda f: 2.0 * f["w_bits"],
+        macs=1.0,
+        sops_G=lambda f: f["s_bits"] * f["T"],
+        s_ace_G=lambda f: 10.0 * f["w_bits"] * f["s_bits"] * f["T"],
+    )
     costs.to_csv(tmp_path / "costs.csv", index=False)
     run_id = entries[(entries["table"] == 2) & (entries["row"] == 8)]["run_id"].iloc[0]
     (tmp_path / "runs" / run_id).mkdir(parents=True)
-    (tmp_path / "runs" / run_id / "metrics.json").write_text(json.dumps({"top1": 91.5, "top5": None, "s_ace": 4.0, "ns_ace": 1.0}))
+    (tmp_path / "runs" / run_id / "metrics.json").write_text(
+        json.dumps({"top1": 91.5, "top5": None, "s_ace": 4.0, "ns_ace": 1.0})
+    )
     hw = tmp_path / "hardware"
     hw.mkdir()
-    pd.DataFrame([
-        {"dataset": "cifar10", "w_bits": 8, "s_bits": 1, "T": 4, "fps": 300.0, "latency_ms": None, "kind": "modelled"},
-        {"dataset": "cifar10", "w_bits": 8, "s_bits": 1, "T": 4, "fps": 340.0, "latency_ms": None, "kind": "measured"},
-    ]).to_csv(hw / "accelerator.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "dataset": "cifar10",
+                "w_bits": 8,
+                "s_bits": 1,
+                "T": 4,
+                "fps": 300.0,
+                "latency_ms": None,
+                "kind": "modelled",
+            },
+            {
+                "dataset": "cifar10",
+                "w_bits": 8,
+                "s_bits": 1,
+                "T": 4,
+                "fps": 340.0,
+                "latency_ms": None,
+                "kind": "measured",
+            },
+        ]
+    ).to_csv(hw / "accelerator.csv", index=False)
     return tmp_path, run_id
 
 
@@ -130,8 +165,22 @@ def test_summarize_joins_runs_costs_hardware_and_paper(summary_inputs):
 
     tmp, run_id = summary_inputs
     out = tmp / "experiments.csv"
-    args = ["report", "summarize", "--plan", str(tmp / "plan.json"), "--costs", str(tmp / "costs.csv"), "--runs", str(tmp / "runs"),
-            "--hardware", str(tmp / "hardware"), "--paper-dir", str(ROOT / "data" / "paper"), "--out", str(out)]
+    args = [
+        "report",
+        "summarize",
+        "--plan",
+        str(tmp / "plan.json"),
+        "--costs",
+        str(tmp / "costs.csv"),
+        "--runs",
+        str(tmp / "runs"),
+        "--hardware",
+        str(tmp / "hardware"),
+        "--paper-dir",
+        str(ROOT / "data" / "paper"),
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     frame = pd.read_csv(out)
     assert tuple(frame.columns) == tuple(COLUMNS)
@@ -157,8 +206,22 @@ def test_reproduction_report_sets_every_cell_against_the_paper(summary_inputs):
     from qsnn.cli import main
 
     tmp, _ = summary_inputs
-    args = ["report", "summarize", "--plan", str(tmp / "plan.json"), "--costs", str(tmp / "costs.csv"), "--runs", str(tmp / "runs"),
-            "--hardware", str(tmp / "hardware"), "--paper-dir", str(ROOT / "data" / "paper"), "--out", str(tmp / "e.csv")]
+    args = [
+        "report",
+        "summarize",
+        "--plan",
+        str(tmp / "plan.json"),
+        "--costs",
+        str(tmp / "costs.csv"),
+        "--runs",
+        str(tmp / "runs"),
+        "--hardware",
+        str(tmp / "hardware"),
+        "--paper-dir",
+        str(ROOT / "data" / "paper"),
+        "--out",
+        str(tmp / "e.csv"),
+    ]
     assert main(args) == 0
     report = tmp / "reproduction.md"
     assert main(["report", "reproduction", "--experiments", str(tmp / "e.csv"), "--out", str(report)]) == 0
@@ -175,14 +238,52 @@ def test_reproduction_report_sets_every_cell_against_the_paper(summary_inputs):
 def test_errata_explain_params_by_another_w():
     from qsnn.report.errata import cost_errata
 
-    frame = pd.DataFrame([
-        {"table": 1, "row": 18, "arch": "spikformer-8-512", "w_bits": 4, "s_bits": 2, "T": 1,
-         "params_M": 7.42, "paper_params_M": 3.71, "sops_G": None, "paper_sops_G": None, "s_ace_G": None, "paper_s_ace_G": None},
-        {"table": 5, "row": 9, "arch": "spikformer-2-384", "w_bits": 16, "s_bits": 1, "T": 4,
-         "params_M": 5.77, "paper_params_M": 4.15, "sops_G": None, "paper_sops_G": None, "s_ace_G": None, "paper_s_ace_G": None},
-        {"table": 5, "row": 8, "arch": "spikformer-4-256", "w_bits": 16, "s_bits": 1, "T": 4,
-         "params_M": 4.15, "paper_params_M": 4.15, "sops_G": None, "paper_sops_G": None, "s_ace_G": None, "paper_s_ace_G": None},
-    ])
+    frame = pd.DataFrame(
+        [
+            {
+                "table": 1,
+                "row": 18,
+                "arch": "spikformer-8-512",
+                "w_bits": 4,
+                "s_bits": 2,
+                "T": 1,
+                "params_M": 7.42,
+                "paper_params_M": 3.71,
+                "sops_G": None,
+                "paper_sops_G": None,
+                "s_ace_G": None,
+                "paper_s_ace_G": None,
+            },
+            {
+                "table": 5,
+                "row": 9,
+                "arch": "spikformer-2-384",
+                "w_bits": 16,
+                "s_bits": 1,
+                "T": 4,
+                "params_M": 5.77,
+                "paper_params_M": 4.15,
+                "sops_G": None,
+                "paper_sops_G": None,
+                "s_ace_G": None,
+                "paper_s_ace_G": None,
+            },
+            {
+                "table": 5,
+                "row": 8,
+                "arch": "spikformer-4-256",
+                "w_bits": 16,
+                "s_bits": 1,
+                "T": 4,
+                "params_M": 4.15,
+                "paper_params_M": 4.15,
+                "sops_G": None,
+                "paper_sops_G": None,
+                "s_ace_G": None,
+                "paper_s_ace_G": None,
+            },
+        ]
+    )
     found = {(e.table, e.row): e for e in cost_errata(frame)}
     assert set(found) == {(1, 18), (5, 9)}
     assert "W=2" in found[(1, 18)].explanation and found[(1, 18)].kind == "inconsistency"
@@ -195,12 +296,13 @@ def test_errata_explain_params_by_another_w():
 def trimmed_config() -> dict:
     """A few runs (Table 2 row 8, one extension), 1 epoch, through Table 2 and Fig. 4."""
     return {
-        "profile": "quick", "seed": 0, "paper_dir": "data/paper", "data_root": "data",
+        "profile": "quick",
+        "seed": 0,
+        "paper_dir": "data/paper",
+        "data_root": "data",
         "epochs": {"static": 1, "neuromorphic": 1, "imagenet": 1},
         "train": {"batch_size": 128, "lr": 0.0005},
-        "quick": {"datasets": {"static": "digits", "neuromorphic": "digits-dvs"},
-                  "archs": {"spikformer": "spikformer-tiny", "sew-resnet": "sew-resnet-tiny", "spiking-resnet": "sew-resnet-tiny",
-                            "resnet": "resnet-tiny", "cifarnet": "cifarnet-tiny"}},
+        "quick": {"datasets": {"static": "digits", "neuromorphic": "digits-dvs"}},
         "tables": {"table2": {"datasets": ["cifar10", "cifar100"], "train": [8]}},
         "figures": {"fig4": {"tables": [2], "datasets": ["cifar10", "cifar100"]}},
         "extensions": [{"dataset": "cifar100", "arch": "spikformer-4-384", "wst": "3/3/3", "figures": ["fig4"]}],
@@ -213,7 +315,11 @@ def test_end_to_end_trimmed_dag(tmp_path):
     work = copy_workflow(tmp_path, trimmed_config())
     targets = ["results/tables/table2.tex", "results/figures/fig4.pdf", "results/figures/fig4.png"]
     result = snakemake(["--cores", "2", *targets], cwd=work, timeout=600)
-    logs = "\n".join(f"== {p}\n{p.read_text()[-2000:]}" for p in sorted((work / "results" / "logs").rglob("*.log"))) if (work / "results" / "logs").exists() else ""
+    logs = (
+        "\n".join(f"== {p}\n{p.read_text()[-2000:]}" for p in sorted((work / "results" / "logs").rglob("*.log")))
+        if (work / "results" / "logs").exists()
+        else ""
+    )
     assert result.returncode == 0, result.stderr[-4000:] + logs
     for target in targets:
         assert (work / target).stat().st_size > 0
@@ -228,3 +334,13 @@ def test_end_to_end_trimmed_dag(tmp_path):
     planned = again.stdout + again.stderr
     assert "rule figure:" in planned and "results/figures/fig4.pdf" in planned
     assert "rule train:" not in planned and "rule summarize_selection:" not in planned and "rule table:" not in planned
+    # Snakemake's HTML report of what the run made: the landing page, the table as HTML and the figure
+    # as an image, each with its caption
+    assert snakemake(["--cores", "1", "results/figures/fig4.pdf"], cwd=work).returncode == 0
+    report = snakemake(["--report", "results/report.html", *targets], cwd=work)  # the report of what was built
+    assert report.returncode == 0, report.stdout[-2000:] + report.stderr[-4000:]
+    page = (work / "results" / "report.html").read_text()
+    assert "This report is the output of the" in page and "not comparable with the paper" in page
+    assert '"results/tables/table2.html"' in page and '"results/figures/fig4.png"' in page
+    assert '"mime_type": "image/png"' in page and '"mime_type": "application/pdf"' not in page  # figures show inline
+    assert "System Message" not in page  # every caption is valid reStructuredText

@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = [
     "qsnn.cli.synth",
     "qsnn.cli.report",
     "qsnn.cli.render",
+    "qsnn.cli.search",
 ]
 
 
@@ -36,8 +37,9 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="qsnn", description="W/S/T quantized SNNs and Bit-Budget costs")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
-                        help="print the qsnn version and exit")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the qsnn version and exit"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -19,5 +19,6 @@ def run(args) -> int:
     for name in list_archs(family=args.family, tiny=True if args.tiny else None):
         spec = arch_spec(name)
         c, h, w = spec.input_shape
-        print(f"{name:24s} {spec.family:12s} input {c}x{h}x{w}  classes {spec.num_classes}{'  (tiny)' if spec.tiny else ''}")
+        role = "  (tiny)" if spec.tiny else (f"  quick-profile stand-in: {spec.stand_in}" if spec.stand_in else "")
+        print(f"{name:24s} {spec.family:12s} input {c}x{h}x{w}  classes {spec.num_classes}{role}")
     return 0

@@ -16,8 +16,10 @@ import sys
 from pathlib import Path
 
 DEFAULT_BUILD = Path("results/hardware/build")
-DATA_ROOT_HELP = ("dataset root (default: data): the stimuli are test samples of the checkpoint's own dataset, "
-                  "read from here as `qsnn train --data-root` did; the digits stand-in needs no files")
+DATA_ROOT_HELP = (
+    "dataset root (default: data): the stimuli are test samples of the checkpoint's own dataset, "
+    "read from here as `qsnn train --data-root` did; the digits stand-in needs no files"
+)
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -38,9 +40,13 @@ def register(subparsers) -> None:
     hw = subparsers.add_parser("hw", help="simulate the RTL (Verilator): bit-exact checks, Fig. 2 traces, RTL activity")
     sub = hw.add_subparsers(dest="hw_command", required=True, metavar="HW_COMMAND")
 
-    check = sub.add_parser("check", help="simulate a real layer on a layer tile and compare bit-exact with the reference")
+    check = sub.add_parser(
+        "check", help="simulate a real layer on a layer tile and compare bit-exact with the reference"
+    )
     check.add_argument("--wst", default="4/2/2", help="W/S/T of the layer (default 4/2/2); ignored with --checkpoint")
-    check.add_argument("--checkpoint", type=Path, help="checkpoint.pt of `qsnn train` (default: a few-second stand-in training)")
+    check.add_argument(
+        "--checkpoint", type=Path, help="checkpoint.pt of `qsnn train` (default: a few-second stand-in training)"
+    )
     check.add_argument("--arch", default="cifarnet-tiny", help="stand-in architecture when no checkpoint is given")
     check.add_argument("--layer", help="layer name (default: the first spiking conv/linear layer)")
     check.add_argument("--samples", type=int, default=4, help="input samples (test split of the weights' dataset)")
@@ -60,15 +66,21 @@ def register(subparsers) -> None:
 
     act = sub.add_parser("activity", help="RTL toggles per synaptic op across bit budgets")
     act.add_argument("--out", type=Path, default=Path("results/hardware/activity_rtl.csv"))
-    act.add_argument("--checkpoint", type=Path, help="checkpoint.pt of `qsnn train` (default: stand-in training on digits)")
+    act.add_argument(
+        "--checkpoint", type=Path, help="checkpoint.pt of `qsnn train` (default: stand-in training on digits)"
+    )
     act.add_argument("--w-bits", type=_int_list, default=(1, 2, 4, 8), help="weight widths, e.g. 1,2,4,8")
     act.add_argument("--st", type=_st_list, default=((1, 4), (2, 2), (4, 1)), help="S/T allocations, e.g. 1/4,2/2,4/1")
     act.add_argument("--arch", default="cifarnet-tiny", help="stand-in architecture when no checkpoint is given")
     act.add_argument("--layer", help="layer name (default: the first spiking conv/linear layer)")
     act.add_argument("--max-rows", type=int, default=128, help="(image, position) rows per configuration")
     act.add_argument("--data-root", type=Path, default=Path("data"), help=DATA_ROOT_HELP)
-    act.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD,
-                     help="Verilator build cache (default results/hardware/build): one build per W/S, reused by reruns")
+    act.add_argument(
+        "--build-dir",
+        type=Path,
+        default=DEFAULT_BUILD,
+        help="Verilator build cache (default results/hardware/build): one build per W/S, reused by reruns",
+    )
     act.add_argument("--jobs", type=int, default=1, help="configurations built and simulated at a time (default 1)")
     act.set_defaults(func=_tool_errors_reported(_data_root_hinted(run_activity)))
 
@@ -100,8 +112,10 @@ def _data_root_hinted(func):
         try:
             return func(args)
         except DatasetNotFoundError as err:
-            raise DatasetNotFoundError(f"{err}\nThe stimuli are test samples of the checkpoint's own dataset: "
-                                       "if `qsnn train` read it elsewhere, pass that folder as --data-root.") from err
+            raise DatasetNotFoundError(
+                f"{err}\nThe stimuli are test samples of the checkpoint's own dataset: "
+                "if `qsnn train` read it elsewhere, pass that folder as --data-root."
+            ) from err
 
     return wrapper
 
@@ -134,14 +148,38 @@ def run_check(args) -> int:
     check_wst(wst.w_bits, wst.s_bits, wst.T)
     x = model_stimuli(model, dataset, args.samples, root=args.data_root)
     layer = real_layer(model, x, args.layer, max_rows=args.max_rows)
-    result = simulate_tile(layer.codes, layer.spikes, layer.w_bits, layer.s_bits, layer.v_th,
-                           rows=args.rows, cols=args.cols, build_dir=args.build_dir)
+    result = simulate_tile(
+        layer.codes,
+        layer.spikes,
+        layer.w_bits,
+        layer.s_bits,
+        layer.v_th,
+        rows=args.rows,
+        cols=args.cols,
+        build_dir=args.build_dir,
+    )
     expected, _, _ = reference_layer(layer.codes, layer.spikes, layer.v_th, layer.s_bits)
     match = bool(np.array_equal(result.outputs, expected))
-    print(json.dumps({"layer": layer.name, "weights": weights, "wst": str(wst), "codes": list(layer.codes.shape),
-                      "rows_simulated": layer.spikes.shape[1], "v_th": layer.v_th, "bit_exact": match,
-                      "cycles": result.cycles, "load_cycles": result.load_cycles, "stream_cycles": result.stream_cycles,
-                      "passes": result.passes, "acc_w": result.acc_w, "sim_seconds": result.sim_seconds}, indent=2))
+    print(
+        json.dumps(
+            {
+                "layer": layer.name,
+                "weights": weights,
+                "wst": str(wst),
+                "codes": list(layer.codes.shape),
+                "rows_simulated": layer.spikes.shape[1],
+                "v_th": layer.v_th,
+                "bit_exact": match,
+                "cycles": result.cycles,
+                "load_cycles": result.load_cycles,
+                "stream_cycles": result.stream_cycles,
+                "passes": result.passes,
+                "acc_w": result.acc_w,
+                "sim_seconds": result.sim_seconds,
+            },
+            indent=2,
+        )
+    )
     return 0 if match else 1
 
 
@@ -164,8 +202,16 @@ def run_activity(args) -> int:
         for s, t in args.st:
             check_wst(w, s, t)
     cfg = ActivityConfig(arch=args.arch, layer=args.layer, max_rows=args.max_rows, data_root=args.data_root)
-    table = measure_activity(args.out, args.checkpoint, args.w_bits, args.st, cfg, build_dir=args.build_dir,
-                             progress=lambda wst: print(f"measured {wst}", flush=True), jobs=args.jobs)
+    table = measure_activity(
+        args.out,
+        args.checkpoint,
+        args.w_bits,
+        args.st,
+        cfg,
+        build_dir=args.build_dir,
+        progress=lambda wst: print(f"measured {wst}", flush=True),
+        jobs=args.jobs,
+    )
     print(budget_summary(table).to_string(index=False))
     print(f"wrote {args.out}")
     return 0

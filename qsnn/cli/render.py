@@ -1,7 +1,7 @@
 """``qsnn render``: LaTeX tables and results/paper.tex from the experiment summary (Jinja2).
 
-    qsnn render table N --experiments CSV [--hardware DIR] --profile P --out TEX
-    qsnn render paper --out results/paper.tex [--profile P]
+qsnn render table N --experiments CSV [--hardware DIR] --profile P --out TEX
+qsnn render paper --out results/paper.tex [--profile P]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    from qsnn.render import PROFILES, TABLES, TEMPLATE_DIR
+    from qsnn.report.tables import PROFILES, TABLES, TEMPLATE_DIR
 
     p = sub.add_parser("render", help="render LaTeX tables / paper.tex from results")
     group = p.add_subparsers(dest="render_what", required=True, metavar="WHAT")
@@ -18,12 +18,17 @@ def register(sub) -> None:
     t = group.add_parser("table", help="one of the paper's Tables 1-5 as booktabs LaTeX")
     t.add_argument("number", type=int, choices=TABLES, help="table number (1-5)")
     t.add_argument("--experiments", type=Path, required=True, help="results/summary/experiments.csv (or a subset)")
-    t.add_argument("--hardware", type=Path, default=None,
-                   help="results/hardware; Table 4 reads accelerator.csv there when experiments.csv lacks fps/latency")
+    t.add_argument(
+        "--hardware",
+        type=Path,
+        default=None,
+        help="results/hardware; Table 4 reads accelerator.csv there when experiments.csv lacks fps/latency",
+    )
     t.add_argument("--profile", choices=PROFILES, required=True, help="profile that produced the results")
     t.add_argument("--out", type=Path, required=True, help="output .tex (written atomically)")
-    t.add_argument("--html", type=Path, default=None,
-                   help="also write the table as an HTML fragment (for Snakemake's HTML report)")
+    t.add_argument(
+        "--html", type=Path, default=None, help="also write the table as an HTML fragment (for Snakemake's HTML report)"
+    )
     t.add_argument("--templates", type=Path, default=TEMPLATE_DIR, help=f"template folder (default {TEMPLATE_DIR})")
     t.set_defaults(func=run_table)
 
@@ -46,12 +51,12 @@ def _numbers(text: str) -> tuple[int, ...]:
 
 
 def run_table(args) -> int:
-    from qsnn.render import render_table, write_atomic
+    from qsnn.report.tables import render_table, write_atomic
 
     tex = render_table(args.number, args.experiments, args.profile, args.hardware, args.templates)
     print(f"wrote {write_atomic(tex, args.out)}")
     if args.html is not None:
-        from qsnn.render import render_table_html
+        from qsnn.report.tables import render_table_html
 
         page = render_table_html(args.number, args.experiments, args.profile, args.hardware)
         print(f"wrote {write_atomic(page, args.html)}")
@@ -59,7 +64,7 @@ def run_table(args) -> int:
 
 
 def run_paper(args) -> int:
-    from qsnn.render import render_paper, write_atomic
+    from qsnn.report.tables import render_paper, write_atomic
 
     tex = render_paper(args.profile, tables=args.tables, figures=args.figures, template_dir=args.templates)
     print(f"wrote {write_atomic(tex, args.out)}")

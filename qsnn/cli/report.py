@@ -13,8 +13,12 @@ def register(sub) -> None:
     p = sub.add_parser("report", help="workflow config, experiments.csv and the reproduction report")
     rsub = p.add_subparsers(dest="report_command", required=True, metavar="ACTION")
 
-    v = rsub.add_parser("validate-config", help="validate workflow config files (merged in order) and print the plan size")
-    v.add_argument("configs", nargs="+", type=Path, help="YAML files, later ones override earlier ones (like --configfile)")
+    v = rsub.add_parser(
+        "validate-config", help="validate workflow config files (merged in order) and print the plan size"
+    )
+    v.add_argument(
+        "configs", nargs="+", type=Path, help="YAML files, later ones override earlier ones (like --configfile)"
+    )
     v.set_defaults(func=run_validate)
 
     pl = rsub.add_parser("plan", help="expand a config into results/summary/plan.json (table rows, runs)")
@@ -34,17 +38,31 @@ def register(sub) -> None:
     s.add_argument("--costs", type=Path, help="plan_costs.csv; omit only when the selection has no table rows")
     s.add_argument("--runs", type=Path, default=Path("results/runs"))
     s.add_argument("--hardware", type=Path, default=Path("results/hardware"))
-    s.add_argument("--paper-dir", type=Path, default=resources.paper_tables_dir(),
-                   help="folder of the transcribed paper tables table{1..5}.csv")
+    s.add_argument(
+        "--paper-dir",
+        type=Path,
+        default=resources.paper_tables_dir(),
+        help="folder of the transcribed paper tables table{1..5}.csv",
+    )
     s.add_argument("--select", default="all", help="all | table1..table5 | fig1..fig6")
     s.add_argument("--out", type=Path, required=True)
     s.set_defaults(func=run_summarize)
 
     r = rsub.add_parser("reproduction", help="write results/report/reproduction.md from experiments.csv")
     r.add_argument("--experiments", type=Path, required=True)
-    r.add_argument("--paper-dir", type=Path, default=resources.paper_tables_dir(),
-                   help="folder of the transcribed paper tables table{1..5}.csv")
-    r.add_argument("--out", type=Path, required=True)
+    r.add_argument(
+        "--paper-dir",
+        type=Path,
+        default=resources.paper_tables_dir(),
+        help="folder of the transcribed paper tables table{1..5}.csv",
+    )
+    r.add_argument("--out", type=Path, required=True, help="the report as Markdown (results/report/reproduction.md)")
+    r.add_argument(
+        "--html",
+        type=Path,
+        default=None,
+        help="also write it as an HTML page (for Snakemake's report, which only offers Markdown as a download)",
+    )
     r.set_defaults(func=run_reproduction)
 
     tm = rsub.add_parser("timing", help="per-rule time summary of Snakemake benchmark files")
@@ -128,8 +146,14 @@ def run_reproduction(args) -> int:
     # The report compares text cells with "" and tests table numbers with notna(): blank, not NA.
     frame[list(TEXT_COLUMNS)] = frame[list(TEXT_COLUMNS)].astype(object).fillna("")
     frame["table"] = frame["table"].astype("Float64").astype(object).where(frame["table"].notna(), None)
-    write_text_atomic(args.out, build_report(frame, args.paper_dir))
+    text = build_report(frame, args.paper_dir)
+    write_text_atomic(args.out, text)
     print(f"wrote {args.out}")
+    if args.html is not None:
+        from qsnn.report.html import markdown_to_html, page
+
+        write_text_atomic(args.html, page("Reproduction report", markdown_to_html(text)))
+        print(f"wrote {args.html}")
     return 0
 
 

@@ -40,14 +40,23 @@ def register(subparsers) -> None:
     act.add_argument("--ws", nargs="+", default=["2/1", "8/4"], help="W/S pairs, e.g. 2/1 8/4")
     act.add_argument("--T", type=int, nargs="+", default=[1, 2, 4, 8])
     act.add_argument("--rtl-csv", type=Path, default=RESULTS / "activity_rtl.csv")
-    act.add_argument("--netlist-rows", type=Path, default=RESULTS / "activity_netlist.csv",
-                     help="per-run netlist rows (written by the simulation, reused with --reuse)")
+    act.add_argument(
+        "--netlist-rows",
+        type=Path,
+        default=RESULTS / "activity_netlist.csv",
+        help="per-run netlist rows (written by the simulation, reused with --reuse)",
+    )
     act.add_argument("--reuse", action="store_true", help="merge and fit the existing --netlist-rows, simulate nothing")
-    act.add_argument("--work-dir", type=Path, default=None,
-                     help="netlists, simulation builds and coverage files (default results/hardware/netlist_sim; "
-                          "cached: a rerun synthesizes, compiles and simulates only what changed)")
-    act.add_argument("--jobs", type=int, default=1,
-                     help="synthesize, compile and simulate in this many parallel jobs (default 1)")
+    act.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="netlists, simulation builds and coverage files (default results/hardware/netlist_sim; "
+        "cached: a rerun synthesizes, compiles and simulates only what changed)",
+    )
+    act.add_argument(
+        "--jobs", type=int, default=1, help="synthesize, compile and simulate in this many parallel jobs (default 1)"
+    )
     act.add_argument("--out", type=Path, default=RESULTS / "activity.csv")
     act.add_argument("--fits-out", type=Path, default=RESULTS / "activity_fits.csv")
     act.set_defaults(func=cmd_activity)
@@ -58,7 +67,12 @@ def register(subparsers) -> None:
     fits.set_defaults(func=cmd_fits)
 
     acc = sub.add_parser("accel", help="Table 4: modelled fps/latency (+ board measurements when present)")
-    acc.add_argument("--paper-table", type=Path, default=resources.paper_tables_dir() / "table4.csv")
+    acc.add_argument(
+        "--paper-table",
+        type=Path,
+        default=resources.paper_tables_dir() / "table4.csv",
+        help="the transcribed Table 4 whose rows are modelled (default: the shipped data/paper/table4.csv)",
+    )
     acc.add_argument("--board-dir", type=Path, default=None, help="board CSVs (default hardware/board)")
     acc.add_argument("--include-examples", action="store_true", help="also ingest example_*.csv (tests only)")
     acc.add_argument("--rows", type=int, default=32)
@@ -69,8 +83,12 @@ def register(subparsers) -> None:
 
     val = sub.add_parser("validate", help="cycle model vs Verilator (tiles + 3-layer pipeline)")
     val.add_argument("--out", type=Path, default=RESULTS / "accel_validation.csv")
-    val.add_argument("--build-dir", type=Path, default=RESULTS / "build",
-                     help="Verilator build cache (default results/hardware/build, shared with `qsnn hw`)")
+    val.add_argument(
+        "--build-dir",
+        type=Path,
+        default=RESULTS / "build",
+        help="Verilator build cache (default results/hardware/build, shared with `qsnn hw`)",
+    )
     val.set_defaults(func=cmd_validate)
 
 
@@ -111,8 +129,10 @@ def cmd_sweep(args) -> int:
     configs = [c for c in synth.sweep_configs(tuple(args.families), tuple(args.w), tuple(args.s), args.top)]
     outcome = synth.run_sweep(configs, _setup(args), jobs=args.jobs, force=args.force)
     fresh = [r for r in outcome.results if not r.cached]
-    print(f"{len(outcome.results)} configurations ({len(fresh)} synthesized, {len(outcome.results) - len(fresh)} cached) "
-          f"in {outcome.seconds:.1f} s on {args.jobs} workers")
+    print(
+        f"{len(outcome.results)} configurations ({len(fresh)} synthesized, {len(outcome.results) - len(fresh)} cached) "
+        f"in {outcome.seconds:.1f} s on {args.jobs} workers"
+    )
     if outcome.failures:
         for cfg, message in outcome.failures:
             print(f"FAILED {cfg.slug}: {message}", file=sys.stderr)
@@ -136,8 +156,9 @@ def cmd_activity(args) -> int:
         netlist = pd.read_csv(args.netlist_rows)
     else:
         pairs = [(wst.w_bits, wst.s_bits) for wst in (parse_wst(f"{p}/1") for p in args.ws)]
-        rows = na.measure_netlist_activity(pairs, args.families, args.T, work_dir=args.work_dir or na.DEFAULT_WORK_DIR,
-                                           jobs=args.jobs)
+        rows = na.measure_netlist_activity(
+            pairs, args.families, args.T, work_dir=args.work_dir or na.DEFAULT_WORK_DIR, jobs=args.jobs
+        )
         netlist = pd.DataFrame(rows)
         synth.write_csv_atomic(netlist, args.netlist_rows)
     activity = na.merge_activity(netlist, args.rtl_csv)
@@ -161,13 +182,14 @@ def cmd_fits(args) -> int:
 
 
 def cmd_accel(args) -> int:
-    import pandas as pd
-
     from qsnn.hardware import accel, board, synth
+    from qsnn.paper_tables import read_table_file
 
     cfg = accel.AcceleratorConfig(rows=args.rows, cols=args.cols, clock_mhz=args.clock_mhz)
-    modelled = accel.table4_rows(pd.read_csv(args.paper_table), cfg)
-    measured = board.load_measurements(args.board_dir or board.DEFAULT_BOARD_DIR, include_examples=args.include_examples)
+    modelled = accel.table4_rows(read_table_file(args.paper_table), cfg)
+    measured = board.load_measurements(
+        args.board_dir or board.DEFAULT_BOARD_DIR, include_examples=args.include_examples
+    )
     table = board.apply_measurements(modelled, measured)
     synth.write_csv_atomic(table, args.out)
     cols = ["dataset", "w_bits", "s_bits", "T", "bit_budget", "fps", "paper_fps", "latency_ms", "paper_latency", "kind"]
@@ -183,8 +205,14 @@ def cmd_validate(args) -> int:
 
     shapes, cols, T, samples = accel.SECOND_PIPELINE
     build = args.build_dir
-    table = pd.concat([accel.validate_tiles(build_dir=build), accel.validate_pipeline(build_dir=build),
-                       accel.validate_pipeline(shapes, cols, T, samples, build_dir=build)], ignore_index=True)
+    table = pd.concat(
+        [
+            accel.validate_tiles(build_dir=build),
+            accel.validate_pipeline(build_dir=build),
+            accel.validate_pipeline(shapes, cols, T, samples, build_dir=build),
+        ],
+        ignore_index=True,
+    )
     synth.write_csv_atomic(table, args.out)
     print(table[["scope", "layer", "modelled_cycles", "simulated_cycles", "rel_error"]].to_string(index=False))
     return 0 if table["within_5pct"].all() else 1

@@ -79,24 +79,47 @@ def register(sub) -> None:
     p.add_argument("--dataset", required=True, help="dataset registry name (see `qsnn data list`)")
     p.add_argument("--arch", required=True, help="architecture registry name (see `qsnn archs`)")
     p.add_argument("--wst", required=True, help="bit allocation W/S/T, e.g. 4/2/1")
-    p.add_argument("--epochs", type=positive_int, default=None, help="default: 310 on imagenet, 400 otherwise (paper Sec. 6.3)")
+    p.add_argument(
+        "--epochs", type=positive_int, default=None, help="default: 310 on imagenet, 400 otherwise (paper Sec. 6.3)"
+    )
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoint.pt, log.csv, metrics.json)")
     p.add_argument("--seed", type=seed_value, default=0, help=f"training seed, 0..{MAX_SEED} (default 0)")
     p.add_argument("--batch-size", type=positive_int, default=128, help="per process (default 128, paper)")
     p.add_argument("--lr", type=positive_float, default=5e-4, help="AdamW peak learning rate (default 5e-4, paper)")
-    p.add_argument("--weight-decay", type=non_negative_float, default=0.01,
-                   help="AdamW weight decay (paper silent; torch default 0.01)")
+    p.add_argument(
+        "--weight-decay",
+        type=non_negative_float,
+        default=0.01,
+        help="AdamW weight decay (paper silent; torch default 0.01)",
+    )
     _add_runtime_flags(p)
     p.add_argument("--download", action="store_true", help="download the dataset if it is missing")
-    p.add_argument("--limit-batches", type=positive_int, default=None,
-                   help="cap optimizer steps and test batches per epoch (tests, smoke runs, the rehearsal)")
-    p.add_argument("--compile", action="store_true",
-                   help="train through torch.compile (needs a C++ compiler on CPU; pays off on GPUs and large models)")
+    p.add_argument(
+        "--limit-batches",
+        type=positive_int,
+        default=None,
+        help="cap optimizer steps and test batches per epoch (tests, smoke runs, the rehearsal)",
+    )
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="train through torch.compile (needs a C++ compiler on CPU; pays off on GPUs and large models)",
+    )
     start = p.add_mutually_exclusive_group()
-    start.add_argument("--resume", dest="start", action="store_const", const="resume",
-                       help="continue from OUT/checkpoint.pt even when that run finished (re-measures it)")
-    start.add_argument("--retrain", dest="start", action="store_const", const="retrain",
-                       help="discard OUT/checkpoint.pt and train from scratch")
+    start.add_argument(
+        "--resume",
+        dest="start",
+        action="store_const",
+        const="resume",
+        help="continue from OUT/checkpoint.pt even when that run finished (re-measures it)",
+    )
+    start.add_argument(
+        "--retrain",
+        dest="start",
+        action="store_const",
+        const="retrain",
+        help="discard OUT/checkpoint.pt and train from scratch",
+    )
     p.set_defaults(start="auto")
     p.set_defaults(func=run_train)
 
@@ -111,7 +134,9 @@ def _add_runtime_flags(p) -> None:
     p.add_argument("--data-root", type=Path, default=Path("data"), help="folder of prepared datasets (default: data)")
     p.add_argument("--num-workers", type=non_negative_int, default=0, help="DataLoader worker processes (default 0)")
     p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (it is off anyway when stderr is not a terminal)")
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (it is off anyway when stderr is not a terminal)"
+    )
 
 
 def _runtime(args, out: Path):
@@ -120,24 +145,36 @@ def _runtime(args, out: Path):
     if args.data_root.exists() and not args.data_root.is_dir():
         raise NotADirectoryError(f"--data-root {args.data_root} is a file; pass the folder that holds the datasets")
     return RuntimeOptions(
-        out=out, data_root=args.data_root, num_workers=args.num_workers, threads=args.threads,
-        download=args.download, progress=False if args.no_progress else None, start=args.start,
+        out=out,
+        data_root=args.data_root,
+        num_workers=args.num_workers,
+        threads=args.threads,
+        download=args.download,
+        progress=False if args.no_progress else None,
+        start=args.start,
         compile=getattr(args, "compile", False),
     )
 
 
 def _summary(record: dict, out: Path) -> str:
-    return (f"{record['run']['arch']} {record['run']['wst']} on {record['run']['dataset']}: "
-            f"top1 {record['top1']:.2f}%  NS-ACE {record['ns_ace']:.4g}  -> {out / 'metrics.json'}")
+    return (
+        f"{record['run']['arch']} {record['run']['wst']} on {record['run']['dataset']}: "
+        f"top1 {record['top1']:.2f}%  NS-ACE {record['ns_ace']:.4g}  -> {out / 'metrics.json'}"
+    )
 
 
 def run_train(args) -> int:
     from qsnn.train import NonFiniteLossError, TrainConfig, default_epochs, train
 
     config = TrainConfig(
-        dataset=args.dataset, arch=args.arch, wst=args.wst,
+        dataset=args.dataset,
+        arch=args.arch,
+        wst=args.wst,
         epochs=args.epochs if args.epochs is not None else default_epochs(args.dataset),
-        seed=args.seed, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
         limit_batches=args.limit_batches,
     )
     try:

@@ -1,7 +1,8 @@
 """Datasets of the paper (Sec. 6.1-6.3) and two offline stand-ins, behind one registry.
 
 ``build(name, split, T, root, download)`` returns a torch Dataset of ``(x, y)``;
-``prepare(name, root)`` downloads, verifies and extracts; see :mod:`qsnn.data.registry`.
+``prepare(name, root)`` downloads, verifies and extracts; see :mod:`qsnn.data.registry`. Names,
+manifests and ``dataset_info``: :mod:`qsnn.data.manifest`.
 """
 
 from qsnn.data.registry import (

@@ -87,10 +87,14 @@ def render_shifted(padded: np.ndarray, dx: float, dy: float, size: int = 8) -> n
 
     def window(oy: int, ox: int) -> np.ndarray:
         y0, x0 = PAD + fy + oy, PAD + fx + ox
-        return padded[:, y0:y0 + size, x0:x0 + size]
+        return padded[:, y0 : y0 + size, x0 : x0 + size]
 
-    return ((1 - ay) * (1 - ax) * window(0, 0) + (1 - ay) * ax * window(0, 1)
-            + ay * (1 - ax) * window(1, 0) + ay * ax * window(1, 1))
+    return (
+        (1 - ay) * (1 - ax) * window(0, 0)
+        + (1 - ay) * ax * window(0, 1)
+        + ay * (1 - ax) * window(1, 0)
+        + ay * ax * window(1, 1)
+    )
 
 
 def generate_events(images: np.ndarray, seed: int, cfg: SaccadeSensorConfig = SaccadeSensorConfig()):
@@ -117,15 +121,15 @@ def generate_events(images: np.ndarray, seed: int, cfg: SaccadeSensorConfig = Sa
         reference += n_on * thresholds[1] - n_off * thresholds[0]
         for polarity, counts in ((1, n_on), (0, n_off)):
             sample, pixel = np.nonzero(counts)
-            found.append((np.full(len(sample), step), sample, pixel,
-                          np.full(len(sample), polarity), counts[sample, pixel]))
+            found.append(
+                (np.full(len(sample), step), sample, pixel, np.full(len(sample), polarity), counts[sample, pixel])
+            )
     step, sample, pixel, polarity, count = (np.concatenate(col) for col in zip(*found))
     step, sample, pixel, polarity = (np.repeat(a, count) for a in (step, sample, pixel, polarity))
     dt_us = cfg.total_us() / (len(path) - 1)
     t = np.floor((step - 1 + rng.random(len(step))) * dt_us).astype(np.int64)
     order = np.lexsort((t, sample))
-    events = make_structured_array(pixel[order] % size, pixel[order] // size, t[order],
-                                   polarity[order].astype(bool))
+    events = make_structured_array(pixel[order] % size, pixel[order] // size, t[order], polarity[order].astype(bool))
     offsets = np.searchsorted(sample[order], np.arange(n + 1))
     return events, offsets
 
@@ -136,12 +140,12 @@ def cache_path(root: Path, seed: int, cfg: SaccadeSensorConfig) -> Path:
 
 def load_or_generate(root: Path, seed: int = 0, cfg: SaccadeSensorConfig = SaccadeSensorConfig()):
     """Events, offsets and labels of all 1797 digits, from the cache or freshly generated."""
-    from sklearn.datasets import load_digits
-
     path = cache_path(root, seed, cfg)
     if path.exists():
         with np.load(path) as z:
             return z["events"], z["offsets"], z["labels"]
+    from sklearn.datasets import load_digits  # only when generating: the import alone takes ~1.5 s
+
     bunch = load_digits()
     events, offsets = generate_events(bunch.images / 16.0, seed, cfg)
     labels = bunch.target.astype(np.int64)
@@ -154,12 +158,18 @@ def load_or_generate(root: Path, seed: int = 0, cfg: SaccadeSensorConfig = Sacca
 class DigitsDVS(Dataset):
     """``(frames [T, 2, 8, 8] float32, label)`` for the digits split ``split``."""
 
-    def __init__(self, split: str, T: int, root: Path = Path("data"), seed: int = 0,
-                 cfg: SaccadeSensorConfig = SaccadeSensorConfig()):
+    def __init__(
+        self,
+        split: str,
+        T: int,
+        root: Path = Path("data"),
+        seed: int = 0,
+        cfg: SaccadeSensorConfig = SaccadeSensorConfig(),
+    ):
         from qsnn.data.static import digits_split
 
         self.events, self.offsets, labels = load_or_generate(root, seed, cfg)
-        train_idx, test_idx, _, _ = digits_split()
+        train_idx, test_idx, _, _ = digits_split(root)
         self.indices = train_idx if split == "train" else test_idx
         self.labels = labels[self.indices]
         self.transform = EventFrames(SENSOR_SIZE, int(T), span=(0, cfg.total_us()))
@@ -169,7 +179,7 @@ class DigitsDVS(Dataset):
 
     def sample_events(self, i: int) -> np.ndarray:
         k = self.indices[i]
-        return self.events[self.offsets[k]:self.offsets[k + 1]]
+        return self.events[self.offsets[k] : self.offsets[k + 1]]
 
     def __getitem__(self, i: int):
         return torch.from_numpy(self.transform(self.sample_events(i))), int(self.labels[i])

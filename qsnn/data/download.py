@@ -121,8 +121,9 @@ def _open_range(url: str, offset: int, timeout: float):
 def _refuse_link(path: Path) -> None:
     """Never write through a link: a planted ``FILE.part -> /elsewhere`` would append there."""
     if path.is_symlink():
-        raise UnsafeArchiveError(f"{path} is a symbolic link; refusing to write through it. Remove the link and "
-                                 "run the command again")
+        raise UnsafeArchiveError(
+            f"{path} is a symbolic link; refusing to write through it. Remove the link and run the command again"
+        )
 
 
 def _open_no_follow(path: Path, append: bool):
@@ -147,8 +148,18 @@ def _transfer_once(url: str, part: Path, timeout: float, progress: bool) -> None
         expected = int(remaining) if remaining is not None else None
         received = 0
         total = offset + expected if expected is not None else None
-        with _open_no_follow(part, append=bool(offset)) as fh, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
-                                          desc=part.name, disable=not progress, leave=False) as bar:
+        with (
+            _open_no_follow(part, append=bool(offset)) as fh,
+            tqdm(
+                total=total,
+                initial=offset,
+                unit="B",
+                unit_scale=True,
+                desc=part.name,
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
             while True:
                 block = response.read(CHUNK_BYTES)
                 if not block:
@@ -160,8 +171,9 @@ def _transfer_once(url: str, part: Path, timeout: float, progress: bool) -> None
         raise http.client.IncompleteRead(b"", expected - received)
 
 
-def download_file(spec: ArchiveSpec, dest_dir: Path, *, max_attempts: int = 3, timeout: float = 60.0,
-                  progress: bool = True) -> Path:
+def download_file(
+    spec: ArchiveSpec, dest_dir: Path, *, max_attempts: int = 3, timeout: float = 60.0, progress: bool = True
+) -> Path:
     """Download ``spec.url`` to ``dest_dir/spec.filename``, resuming and verifying.
 
     Returns the verified file. A file already present and verified is not fetched again.
@@ -187,8 +199,14 @@ def download_file(spec: ArchiveSpec, dest_dir: Path, *, max_attempts: int = 3, t
                     f"Fetch {spec.filename} by hand and pass its folder with --archive-dir"
                 ) from None
             last_error = err
-        except (http.client.IncompleteRead, ConnectionError, socket.timeout, TimeoutError,
-                urllib.error.URLError, http.client.HTTPException) as err:
+        except (
+            http.client.IncompleteRead,
+            ConnectionError,
+            socket.timeout,
+            TimeoutError,
+            urllib.error.URLError,
+            http.client.HTTPException,
+        ) as err:
             last_error = err
     if last_error is not None:
         have = part.stat().st_size if part.exists() else 0
@@ -226,8 +244,10 @@ def take_local_archive(spec: ArchiveSpec, archive_dir: Path, dest_dir: Path, *, 
     if verify:
         problem = checksum_problem(source, spec)
         if problem is not None:
-            raise ChecksumError(f"{source} does not match the manifest ({problem}); the file was left in place. "
-                                f"Download it again from {spec.url}, or pass --skip-checksum for a repackaged mirror")
+            raise ChecksumError(
+                f"{source} does not match the manifest ({problem}); the file was left in place. "
+                f"Download it again from {spec.url}, or pass --skip-checksum for a repackaged mirror"
+            )
     dest_dir.mkdir(parents=True, exist_ok=True)
     final = dest_dir / spec.filename
     if final.is_symlink() or final.exists():
@@ -330,8 +350,10 @@ def extract_atomically(archive: Path, spec: ArchiveSpec, dataset_dir: Path, stat
         for inner in spec.nested:
             matches = sorted(tmp.rglob(inner))
             if not matches:
-                raise ValueError(f"{archive.name} lacks the expected inner archive {inner!r}; "
-                                 "the download may be a different version than the manifest's")
+                raise ValueError(
+                    f"{archive.name} lacks the expected inner archive {inner!r}; "
+                    "the download may be a different version than the manifest's"
+                )
             for inner_archive in matches:
                 safe_extract(inner_archive, inner_archive.parent)
                 inner_archive.unlink()
@@ -353,9 +375,17 @@ def write_marker(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def fetch_and_extract(spec: ArchiveSpec, dataset_dir: Path, *, download: bool, progress: bool = True,
-                      max_attempts: int = 3, timeout: float = 60.0, archive_dir: Path | None = None,
-                      verify: bool = True) -> None:
+def fetch_and_extract(
+    spec: ArchiveSpec,
+    dataset_dir: Path,
+    *,
+    download: bool,
+    progress: bool = True,
+    max_attempts: int = 3,
+    timeout: float = 60.0,
+    archive_dir: Path | None = None,
+    verify: bool = True,
+) -> None:
     """Make ``spec`` present and extracted under ``dataset_dir`` (idempotent).
 
     With ``download=False`` only a file already placed at ``dataset_dir/dest/filename`` is used;
@@ -377,8 +407,9 @@ def fetch_and_extract(spec: ArchiveSpec, dataset_dir: Path, *, download: bool, p
     elif verify:
         problem = checksum_problem(archive, spec)
         if problem is not None:
-            raise ChecksumError(f"{archive} does not match the manifest ({problem}); "
-                                f"delete it and fetch {spec.url} again")
+            raise ChecksumError(
+                f"{archive} does not match the manifest ({problem}); delete it and fetch {spec.url} again"
+            )
     if spec.extract:
         extract_atomically(archive, spec, dataset_dir, state)
     else:

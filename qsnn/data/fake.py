@@ -112,8 +112,18 @@ CIFAR100_SUPERCLASSES = {
     "vehicles_2": ("lawn_mower", "rocket", "streetcar", "tank", "tractor"),
 }
 # The first 10 ImageNet-1k classes in the usual (sorted wnid) order.
-IMAGENET_WNIDS = ("n01440764", "n01443537", "n01484850", "n01491361", "n01494475",
-                  "n01496331", "n01498041", "n01514668", "n01514859", "n01518878")
+IMAGENET_WNIDS = (
+    "n01440764",
+    "n01443537",
+    "n01484850",
+    "n01491361",
+    "n01494475",
+    "n01496331",
+    "n01498041",
+    "n01514668",
+    "n01514859",
+    "n01518878",
+)
 DVS_GESTURE_LIGHTINGS = ("fluorescent", "fluorescent_led", "lab", "led", "natural")
 DVS_GESTURE_USERS = {"train": tuple(range(1, 24)), "test": tuple(range(24, 30))}
 DVS_GESTURE_CLASSES = 11
@@ -121,20 +131,108 @@ DVS_GESTURE_MIN_PER_CLASS = 10  # 10 folders x 11 classes = 110 >= tonic's 100 .
 # The 101 N-Caltech101 folders: Caltech101's categories without 'Faces' (removed by Orchard et
 # al.), plus BACKGROUND_Google.
 NCALTECH101_CLASSES = (
-    "BACKGROUND_Google", "Faces_easy", "Leopards", "Motorbikes", "accordion", "airplanes", "anchor",
-    "ant", "barrel", "bass", "beaver", "binocular", "bonsai", "brain", "brontosaurus", "buddha",
-    "butterfly", "camera", "cannon", "car_side", "ceiling_fan", "cellphone", "chair", "chandelier",
-    "cougar_body", "cougar_face", "crab", "crayfish", "crocodile", "crocodile_head", "cup",
-    "dalmatian", "dollar_bill", "dolphin", "dragonfly", "electric_guitar", "elephant", "emu",
-    "euphonium", "ewer", "ferry", "flamingo", "flamingo_head", "garfield", "gerenuk", "gramophone",
-    "grand_piano", "hawksbill", "headphone", "hedgehog", "helicopter", "ibis", "inline_skate",
-    "joshua_tree", "kangaroo", "ketch", "lamp", "laptop", "llama", "lobster", "lotus", "mandolin",
-    "mayfly", "menorah", "metronome", "minaret", "nautilus", "octopus", "okapi", "pagoda", "panda",
-    "pigeon", "pizza", "platypus", "pyramid", "revolver", "rhino", "rooster", "saxophone",
-    "schooner", "scissors", "scorpion", "sea_horse", "snoopy", "soccer_ball", "stapler",
-    "starfish", "stegosaurus", "stop_sign", "strawberry", "sunflower", "tick", "trilobite",
-    "umbrella", "watch", "water_lilly", "wheelchair", "wild_cat", "windsor_chair", "wrench",
-    "yin_yang")
+    "BACKGROUND_Google",
+    "Faces_easy",
+    "Leopards",
+    "Motorbikes",
+    "accordion",
+    "airplanes",
+    "anchor",
+    "ant",
+    "barrel",
+    "bass",
+    "beaver",
+    "binocular",
+    "bonsai",
+    "brain",
+    "brontosaurus",
+    "buddha",
+    "butterfly",
+    "camera",
+    "cannon",
+    "car_side",
+    "ceiling_fan",
+    "cellphone",
+    "chair",
+    "chandelier",
+    "cougar_body",
+    "cougar_face",
+    "crab",
+    "crayfish",
+    "crocodile",
+    "crocodile_head",
+    "cup",
+    "dalmatian",
+    "dollar_bill",
+    "dolphin",
+    "dragonfly",
+    "electric_guitar",
+    "elephant",
+    "emu",
+    "euphonium",
+    "ewer",
+    "ferry",
+    "flamingo",
+    "flamingo_head",
+    "garfield",
+    "gerenuk",
+    "gramophone",
+    "grand_piano",
+    "hawksbill",
+    "headphone",
+    "hedgehog",
+    "helicopter",
+    "ibis",
+    "inline_skate",
+    "joshua_tree",
+    "kangaroo",
+    "ketch",
+    "lamp",
+    "laptop",
+    "llama",
+    "lobster",
+    "lotus",
+    "mandolin",
+    "mayfly",
+    "menorah",
+    "metronome",
+    "minaret",
+    "nautilus",
+    "octopus",
+    "okapi",
+    "pagoda",
+    "panda",
+    "pigeon",
+    "pizza",
+    "platypus",
+    "pyramid",
+    "revolver",
+    "rhino",
+    "rooster",
+    "saxophone",
+    "schooner",
+    "scissors",
+    "scorpion",
+    "sea_horse",
+    "snoopy",
+    "soccer_ball",
+    "stapler",
+    "starfish",
+    "stegosaurus",
+    "stop_sign",
+    "strawberry",
+    "sunflower",
+    "tick",
+    "trilobite",
+    "umbrella",
+    "watch",
+    "water_lilly",
+    "wheelchair",
+    "wild_cat",
+    "windsor_chair",
+    "wrench",
+    "yin_yang",
+)
 NCALTECH101_MIN_FILES = 8709  # tonic's NCALTECH101._check_exists
 CIFAR10DVS_MIN_PER_CLASS = 100  # tonic's CIFAR10DVS._check_exists wants >= 1000 .aedat4
 
@@ -146,14 +244,15 @@ def write_fake(name: str, out: Path, samples: int | None = None, seed: int = 0) 
     ``samples``: images/recordings per class per split (default 2), raised where tonic's
     presence checks need more files; see the module docstring for each dataset's exact meaning.
     """
-    from qsnn.data.registry import DATASET_NAMES, UnknownDatasetError, load_manifest
+    from qsnn.data.manifest import DATASET_NAMES, UnknownDatasetError, load_manifest
 
     if name not in DATASET_NAMES:
-        raise UnknownDatasetError(
-            f"unknown dataset {name!r}; fakes exist for: {', '.join(FAKE_DATASETS)}")
+        raise UnknownDatasetError(f"unknown dataset {name!r}; fakes exist for: {', '.join(FAKE_DATASETS)}")
     if name not in FAKE_DATASETS:
-        raise ValueError(f"{name!r} is an offline stand-in (bundled with scikit-learn or generated locally); "
-                         f"it needs no fake (fakes exist for: {', '.join(FAKE_DATASETS)})")
+        raise ValueError(
+            f"{name!r} is an offline stand-in (bundled with scikit-learn or generated locally); "
+            f"it needs no fake (fakes exist for: {', '.join(FAKE_DATASETS)})"
+        )
     if samples is None:
         samples = DEFAULT_SAMPLES
     if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
@@ -194,8 +293,10 @@ def _parents(names) -> list[str]:
 def _tar_gz(members: list[tuple[str, bytes]]) -> bytes:
     """A deterministic .tar.gz of ``(name, data)`` members, with their folders."""
     raw = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
+    ):
         for folder in _parents(name for name, _ in members):
             info = tarfile.TarInfo(folder.rstrip("/"))
             info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, ARCHIVE_MTIME
@@ -224,8 +325,16 @@ def _zip(members: list[tuple[str, bytes]], compress: bool = True) -> bytes:
 
 
 # --------------------------------------------------------------------------- events
-def _sweeps(rng: np.random.Generator, label: int, n_classes: int, count: int, width: int, height: int,
-            duration: int, n: int = EVENTS_PER_RECORDING):
+def _sweeps(
+    rng: np.random.Generator,
+    label: int,
+    n_classes: int,
+    count: int,
+    width: int,
+    height: int,
+    duration: int,
+    n: int = EVENTS_PER_RECORDING,
+):
     """``count`` recordings of ``n`` events each: ``x, y, p, t`` arrays of shape ``[count, n]``.
 
     A dot sweeps through the centre along the direction ``pi * label / n_classes`` (the
@@ -291,7 +400,7 @@ def _py2_emit(obj, out: bytearray) -> None:
     elif isinstance(obj, list):
         out += b"]"
         for start in range(0, len(obj), 1000):  # cPickle appends in batches of 1000
-            batch = obj[start:start + 1000]
+            batch = obj[start : start + 1000]
             if len(batch) == 1:
                 _py2_emit(batch[0], out)
                 out += b"a"
@@ -346,14 +455,21 @@ def _cifar_batch(rng, per_class: int, n_classes: int, names, batch_label: str, f
     data = _cifar_images(rng, labels, n_classes)
     if fine_to_coarse is None:
         return {"batch_label": batch_label, "labels": [int(c) for c in labels], "data": data, "filenames": filenames}
-    return {"filenames": filenames, "batch_label": batch_label, "fine_labels": [int(c) for c in labels],
-            "coarse_labels": [int(fine_to_coarse[c]) for c in labels], "data": data}
+    return {
+        "filenames": filenames,
+        "batch_label": batch_label,
+        "fine_labels": [int(c) for c in labels],
+        "coarse_labels": [int(fine_to_coarse[c]) for c in labels],
+        "data": data,
+    }
 
 
-CIFAR10_README = (b"<html><head><title>CIFAR-10 (fake)</title></head><body>\n"
-                  b"<p>Format-exact FAKE of the CIFAR-10 python version, written by qsnn.data.fake for offline "
-                  b"pipeline rehearsal. Not images of the real dataset; see "
-                  b"https://www.cs.toronto.edu/~kriz/cifar.html</p>\n</body></html>\n")
+CIFAR10_README = (
+    b"<html><head><title>CIFAR-10 (fake)</title></head><body>\n"
+    b"<p>Format-exact FAKE of the CIFAR-10 python version, written by qsnn.data.fake for offline "
+    b"pipeline rehearsal. Not images of the real dataset; see "
+    b"https://www.cs.toronto.edu/~kriz/cifar.html</p>\n</body></html>\n"
+)
 
 
 def _write_cifar10(out: Path, samples: int, rng, manifest) -> list[Path]:
@@ -375,9 +491,13 @@ def _write_cifar100(out: Path, samples: int, rng, manifest) -> list[Path]:
     coarse = sorted(CIFAR100_SUPERCLASSES)
     fine_to_coarse = [coarse.index(next(s for s, cs in CIFAR100_SUPERCLASSES.items() if c in cs)) for c in fine]
     folder = "cifar-100-python"
-    members = [(f"{folder}/{split}", _py2_pickle(_cifar_batch(rng, samples, 100, fine, f"{kind} batch 1 of 1",
-                                                              fine_to_coarse)))
-               for split, kind in (("train", "training"), ("test", "testing"))]
+    members = [
+        (
+            f"{folder}/{split}",
+            _py2_pickle(_cifar_batch(rng, samples, 100, fine, f"{kind} batch 1 of 1", fine_to_coarse)),
+        )
+        for split, kind in (("train", "training"), ("test", "testing"))
+    ]
     members.append((f"{folder}/meta", _py2_pickle({"fine_label_names": fine, "coarse_label_names": coarse})))
     return [_write_atomic(out / manifest.files[0].filename, _tar_gz(members))]
 
@@ -407,10 +527,16 @@ def _write_imagenet(out: Path, samples: int, rng, manifest) -> list[Path]:
             serials = np.sort(rng.choice(13000, size=samples, replace=False) + 1)
             for k in range(samples):
                 # As in the real set: a few CMYK train JPEGs, some greyscale val JPEGs.
-                mode = "CMYK" if (split, label, k) == ("train", 1, 0) else \
-                    "L" if (split, label, k) == ("val", 2, 0) else "RGB"
-                filename = (f"{wnid}_{serials[k]}.JPEG" if split == "train"
-                            else f"ILSVRC2012_val_{next(val_numbers):08d}.JPEG")
+                mode = (
+                    "CMYK"
+                    if (split, label, k) == ("train", 1, 0)
+                    else "L"
+                    if (split, label, k) == ("val", 2, 0)
+                    else "RGB"
+                )
+                filename = (
+                    f"{wnid}_{serials[k]}.JPEG" if split == "train" else f"ILSVRC2012_val_{next(val_numbers):08d}.JPEG"
+                )
                 written.append(_write_atomic(folder / filename, _jpeg(rng, label, mode)))
     return written
 
@@ -420,8 +546,10 @@ def _write_dvs_gesture(out: Path, samples: int, rng, manifest) -> list[Path]:
     per_class = max(samples, DVS_GESTURE_MIN_PER_CLASS)
     limit = len(DVS_GESTURE_USERS["test"]) * len(DVS_GESTURE_LIGHTINGS)
     if per_class > limit:
-        raise ValueError(f"dvs-gesture holds one recording per class per user/lighting folder, so at most "
-                         f"{limit} per class (6 test users x 5 lightings); got samples={samples}")
+        raise ValueError(
+            f"dvs-gesture holds one recording per class per user/lighting folder, so at most "
+            f"{limit} per class (6 test users x 5 lightings); got samples={samples}"
+        )
     width, height, _ = manifest.raw["sensor_size"]
     by_name = {spec.filename: spec for spec in manifest.files}
     written = []
@@ -430,10 +558,13 @@ def _write_dvs_gesture(out: Path, samples: int, rng, manifest) -> list[Path]:
             raise ValueError(f"the dvs-gesture manifest no longer lists {filename}; update qsnn/data/fake.py")
         top = filename.removesuffix(".tar.gz")
         users = DVS_GESTURE_USERS[split]
-        folders = [f"user{users[k % len(users)]:02d}_{DVS_GESTURE_LIGHTINGS[k // len(users)]}"
-                   for k in range(per_class)]
-        sweeps = [_sweeps(rng, c, DVS_GESTURE_CLASSES, per_class, width, height, duration=6000)
-                  for c in range(DVS_GESTURE_CLASSES)]  # t in ms, like tonic's re-packaging
+        folders = [
+            f"user{users[k % len(users)]:02d}_{DVS_GESTURE_LIGHTINGS[k // len(users)]}" for k in range(per_class)
+        ]
+        sweeps = [
+            _sweeps(rng, c, DVS_GESTURE_CLASSES, per_class, width, height, duration=6000)
+            for c in range(DVS_GESTURE_CLASSES)
+        ]  # t in ms, like tonic's re-packaging
         members = []
         for k, folder in enumerate(sorted(folders)):
             for c in range(DVS_GESTURE_CLASSES):
@@ -475,30 +606,33 @@ def _write_ncaltech101(out: Path, samples: int, rng, manifest) -> list[Path]:
 # --------------------------------------------------------------------------- CIFAR10-DVS (AEDAT 4.0)
 AEDAT4_MAGIC = b"#!AER-DAT4.0\r\n"
 # One flatbuffer struct Event {int64 t; int16 x; int16 y; bool on;}: 13 bytes padded to 16.
-AEDAT4_EVENT = np.dtype({"names": ["t", "x", "y", "on"], "formats": ["<i8", "<i2", "<i2", "u1"],
-                         "offsets": [0, 8, 10, 12], "itemsize": 16})
+AEDAT4_EVENT = np.dtype(
+    {"names": ["t", "x", "y", "on"], "formats": ["<i8", "<i2", "<i2", "u1"], "offsets": [0, 8, 10, 12], "itemsize": 16}
+)
 
 
 def _aedat4_description(width: int, height: int, ts_offset: int) -> str:
     """The DV XML stream description, as DV's recorder writes it (one event stream, id 0)."""
     base = "/mainloop/Recorder/outInfo/"
-    return (f'<dv version="2.0">\n'
-            f'    <node name="outInfo" path="{base}">\n'
-            f'        <node name="0" path="{base}0/">\n'
-            f'            <attr key="compression" type="string">NONE</attr>\n'
-            f'            <attr key="originalModuleName" type="string">converter</attr>\n'
-            f'            <attr key="originalOutputName" type="string">events</attr>\n'
-            f'            <attr key="typeDescription" type="string">Array of events (polarity ON/OFF).</attr>\n'
-            f'            <attr key="typeIdentifier" type="string">EVTS</attr>\n'
-            f'            <node name="info" path="{base}0/info/">\n'
-            f'                <attr key="sizeX" type="int">{width}</attr>\n'
-            f'                <attr key="sizeY" type="int">{height}</attr>\n'
-            f'                <attr key="source" type="string">DVS128 (qsnn fake)</attr>\n'
-            f'                <attr key="tsOffset" type="long">{ts_offset}</attr>\n'
-            f'            </node>\n'
-            f'        </node>\n'
-            f'    </node>\n'
-            f'</dv>\n')
+    return (
+        f'<dv version="2.0">\n'
+        f'    <node name="outInfo" path="{base}">\n'
+        f'        <node name="0" path="{base}0/">\n'
+        f'            <attr key="compression" type="string">NONE</attr>\n'
+        f'            <attr key="originalModuleName" type="string">converter</attr>\n'
+        f'            <attr key="originalOutputName" type="string">events</attr>\n'
+        f'            <attr key="typeDescription" type="string">Array of events (polarity ON/OFF).</attr>\n'
+        f'            <attr key="typeIdentifier" type="string">EVTS</attr>\n'
+        f'            <node name="info" path="{base}0/info/">\n'
+        f'                <attr key="sizeX" type="int">{width}</attr>\n'
+        f'                <attr key="sizeY" type="int">{height}</attr>\n'
+        f'                <attr key="source" type="string">DVS128 (qsnn fake)</attr>\n'
+        f'                <attr key="tsOffset" type="long">{ts_offset}</attr>\n'
+        f"            </node>\n"
+        f"        </node>\n"
+        f"    </node>\n"
+        f"</dv>\n"
+    )
 
 
 def _pad8(buffer: bytearray) -> None:
@@ -553,9 +687,13 @@ def _write_cifar10_dvs(out: Path, samples: int, rng, manifest) -> list[Path]:
     for c, name in enumerate(CIFAR10_CLASSES):
         x, y, p, t = _sweeps(rng, c, len(CIFAR10_CLASSES), per_class, width, height, duration=1_300_000)
         offsets = rng.integers(0, 1 << 31, per_class)  # a 32-bit device clock's start, in us
-        members = [(f"{name}/cifar10_{name}_{k}.aedat4",
-                    aedat4_bytes(t[k] + offsets[k], x[k], y[k], p[k].astype(bool), width, height))
-                   for k in range(per_class)]
+        members = [
+            (
+                f"{name}/cifar10_{name}_{k}.aedat4",
+                aedat4_bytes(t[k] + offsets[k], x[k], y[k], p[k].astype(bool), width, height),
+            )
+            for k in range(per_class)
+        ]
         inner.append((f"{name}.zip", _zip(members)))
     return [_write_atomic(out / spec.filename, _zip(inner, compress=False))]
 

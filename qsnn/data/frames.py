@@ -82,8 +82,9 @@ def _polarity_channels(p: np.ndarray, polarities: int) -> np.ndarray | None:
     return p
 
 
-def count_columns(t, x, y, p, sensor_size: tuple[int, int, int], T: int,
-                  span: tuple[int, int] | None = None) -> np.ndarray:
+def count_columns(
+    t, x, y, p, sensor_size: tuple[int, int, int], T: int, span: tuple[int, int] | None = None
+) -> np.ndarray:
     """Integer frames ``[T, P, H, W]`` (int64) from event columns; see :func:`bin_events`."""
     width, height, polarities = (int(v) for v in sensor_size)
     T = int(T)
@@ -104,7 +105,8 @@ def count_columns(t, x, y, p, sensor_size: tuple[int, int, int], T: int,
     if index.min() < 0 or index.max() >= T:
         raise EventsOutsideSpanError(
             f"{int(np.count_nonzero((index < 0) | (index >= T)))} events lie outside the span "
-            f"[{start}, {start + T * window}) of the {T} frames; widen `span` or pass span=None")
+            f"[{start}, {start + T * window}) of the {T} frames; widen `span` or pass span=None"
+        )
     index *= polarities
     if channel is not None:
         index += channel
@@ -116,14 +118,16 @@ def count_columns(t, x, y, p, sensor_size: tuple[int, int, int], T: int,
     return counts.reshape(T, polarities, height, width)
 
 
-def event_counts(events: np.ndarray, sensor_size: tuple[int, int, int], T: int,
-                 span: tuple[int, int] | None = None) -> np.ndarray:
+def event_counts(
+    events: np.ndarray, sensor_size: tuple[int, int, int], T: int, span: tuple[int, int] | None = None
+) -> np.ndarray:
     """Integer frames ``[T, P, H, W]`` (int64) of a structured event array (fields x, y, t, p)."""
     return count_columns(events["t"], events["x"], events["y"], events["p"], sensor_size, T, span)
 
 
-def bin_events(events: np.ndarray, sensor_size: tuple[int, int, int], T: int,
-               span: tuple[int, int] | None = None) -> np.ndarray:
+def bin_events(
+    events: np.ndarray, sensor_size: tuple[int, int, int], T: int, span: tuple[int, int] | None = None
+) -> np.ndarray:
     """Bin a structured event array (tonic fields x, y, t, p) into ``[T, P, H, W]`` float32 counts.
 
     ``sensor_size`` is tonic's ``(W, H, P)``. Every event lands in exactly one frame, so
@@ -132,8 +136,9 @@ def bin_events(events: np.ndarray, sensor_size: tuple[int, int, int], T: int,
     return event_counts(events, sensor_size, T, span).astype(np.float32)
 
 
-def tonic_event_frames(events: np.ndarray, sensor_size: tuple[int, int, int], T: int,
-                       span: tuple[int, int] | None = None) -> np.ndarray:
+def tonic_event_frames(
+    events: np.ndarray, sensor_size: tuple[int, int, int], T: int, span: tuple[int, int] | None = None
+) -> np.ndarray:
     """The previous ``EventFrames`` through ``tonic.transforms.ToFrame`` (the oracle; ~10x slower).
 
     It agrees with :func:`bin_events` whenever tonic keeps every event: time-sorted input, all
@@ -150,8 +155,9 @@ def tonic_event_frames(events: np.ndarray, sensor_size: tuple[int, int, int], T:
     t = events["t"].astype(np.int64)
     start, end = span if span is not None else (int(t.min()), int(t.max()) + 1)
     window = -(-(end - start) // T)
-    frames = tt.ToFrame(sensor_size=sensor_size, time_window=window, start_time=start,
-                        end_time=start + window * T)(events)
+    frames = tt.ToFrame(sensor_size=sensor_size, time_window=window, start_time=start, end_time=start + window * T)(
+        events
+    )
     return frames[:T].astype(np.float32)
 
 
@@ -217,7 +223,7 @@ def _temp_array(path: Path, shape: tuple[int, ...], dtype) -> tuple[Path, np.mem
 
 
 def _storage_for(peak: int, current) -> np.dtype:
-    for dtype in COUNT_DTYPES[COUNT_DTYPES.index(current):]:
+    for dtype in COUNT_DTYPES[COUNT_DTYPES.index(current) :]:
         if peak <= np.iinfo(dtype).max:
             return dtype
     raise FrameCountOverflowError(f"a frame count of {peak} exceeds int32; use more time steps T")
@@ -257,8 +263,14 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def cached_frames(folder: Path, stem: str, params: dict, shape: tuple[int, ...],
-                  compute: Callable[[int], np.ndarray], progress: str | None = None) -> Path:
+def cached_frames(
+    folder: Path,
+    stem: str,
+    params: dict,
+    shape: tuple[int, ...],
+    compute: Callable[[int], np.ndarray],
+    progress: str | None = None,
+) -> Path:
     """Path of ``folder/<stem>-<key>.npy`` holding ``compute(i)`` for ``i < shape[0]``, built once.
 
     ``key`` hashes ``params`` (plus :data:`FRAMES_VERSION` and ``shape``), so other parameters

@@ -99,11 +99,26 @@ SENSOR_SIZE = (16, 16, 2)  # tonic's (W, H, P) of the emulated sensor
 FRAME_SIZE = (8, 8)  # what the models see: (W, H) after tonic's Downsample
 TRAIN_FRACTION = 0.8
 
-CLASSES = ("right", "left", "down", "up", "cw", "ccw", "sweep-right-left", "sweep-left-right",
-           "wave-cw-ccw", "wave-ccw-cw", "appear-disappear", "disappear-appear")
+CLASSES = (
+    "right",
+    "left",
+    "down",
+    "up",
+    "cw",
+    "ccw",
+    "sweep-right-left",
+    "sweep-left-right",
+    "wave-cw-ccw",
+    "wave-ccw-cw",
+    "appear-disappear",
+    "disappear-appear",
+)
 # (first, second): the second is the first with its two halves exchanged in time.
-SAME_SUM_PAIRS = (("sweep-right-left", "sweep-left-right"), ("wave-cw-ccw", "wave-ccw-cw"),
-                  ("appear-disappear", "disappear-appear"))
+SAME_SUM_PAIRS = (
+    ("sweep-right-left", "sweep-left-right"),
+    ("wave-cw-ccw", "wave-ccw-cw"),
+    ("appear-disappear", "disappear-appear"),
+)
 _SWAPPED = {second: first for first, second in SAME_SUM_PAIRS}  # class -> the class it is rendered as
 _TRANSLATION = {"right": (1.0, 0.0), "left": (-1.0, 0.0), "down": (0.0, 1.0), "up": (0.0, -1.0)}
 
@@ -272,8 +287,7 @@ def generate_events(labels, seed: int, cfg: MotionSensorConfig = MotionSensorCon
     polarity = np.concatenate([polarity, noise_pol])
     t = np.concatenate([t, noise_t])
     order = np.argsort(sample * total + t, kind="stable")
-    events = make_structured_array(pixel[order] % size, pixel[order] // size, t[order],
-                                   polarity[order].astype(bool))
+    events = make_structured_array(pixel[order] % size, pixel[order] // size, t[order], polarity[order].astype(bool))
     offsets = np.searchsorted(sample[order], np.arange(n + 1))
     return events, offsets
 
@@ -309,8 +323,14 @@ class MotionDVS(Dataset):
     read every sample every epoch.
     """
 
-    def __init__(self, split: str, T: int, root: Path = Path("data"), seed: int = 0,
-                 cfg: MotionSensorConfig = MotionSensorConfig()):
+    def __init__(
+        self,
+        split: str,
+        T: int,
+        root: Path = Path("data"),
+        seed: int = 0,
+        cfg: MotionSensorConfig = MotionSensorConfig(),
+    ):
         self.events, self.offsets, labels = load_or_generate(root, seed, cfg)
         self.indices = per_class_split(labels, split, train_fraction=TRAIN_FRACTION)
         self.labels = labels[self.indices]
@@ -322,7 +342,7 @@ class MotionDVS(Dataset):
 
     def sample_events(self, i: int) -> np.ndarray:
         k = self.indices[i]
-        return self.events[self.offsets[k]:self.offsets[k + 1]]
+        return self.events[self.offsets[k] : self.offsets[k + 1]]
 
     def __getitem__(self, i: int):
         return self.frames[i], int(self.labels[i])

@@ -153,8 +153,10 @@ class CachedFrameDataset(Dataset):
         if self._frames is None:
             frames = np.load(self.path, mmap_mode="r")
             if len(frames) != len(self.labels):
-                raise ValueError(f"frame cache {self.path} holds {len(frames)} recordings, not "
-                                 f"{len(self.labels)}; delete it and build the dataset again")
+                raise ValueError(
+                    f"frame cache {self.path} holds {len(frames)} recordings, not "
+                    f"{len(self.labels)}; delete it and build the dataset again"
+                )
             self._frames = frames
         return self._frames
 
@@ -200,7 +202,7 @@ TONIC_LAYOUT = {
 
 def check_tonic_layout(name: str, split: str, root: Path) -> None:
     """Fail clearly, before tonic would quietly start its own download, if files are missing."""
-    from qsnn.data.registry import DatasetNotFoundError
+    from qsnn.data.manifest import DatasetNotFoundError
 
     key = (name, split) if (name, split) in TONIC_LAYOUT else (name, "train")
     cls_folder, sub, suffix, minimum = TONIC_LAYOUT[key]
@@ -210,24 +212,26 @@ def check_tonic_layout(name: str, split: str, root: Path) -> None:
         raise DatasetNotFoundError(
             f"{name}: expected at least {minimum} {suffix} files under {folder}, found {found}. "
             f"The archive may have a different layout than the manifest assumes; delete {Path(root) / name} "
-            f"and run `qsnn data prepare {name} --root {root}` again.")
+            f"and run `qsnn data prepare {name} --root {root}` again."
+        )
     # tonic's own check also wants the downloaded archive beside the extracted files; without it
     # tonic silently starts a multi-gigabyte download of its own.
-    from qsnn.data.registry import load_manifest
+    from qsnn.data.manifest import load_manifest
 
     for spec in load_manifest(name).files:
         archive = Path(root) / name / spec.dest / spec.filename
         if not archive.exists():
             raise DatasetNotFoundError(
                 f"{name}: {archive} is missing; tonic needs the archive kept beside its extracted files "
-                f"(it would download it again). Put it back, or run `qsnn data prepare {name} --root {root}`.")
+                f"(it would download it again). Put it back, or run `qsnn data prepare {name} --root {root}`."
+            )
 
 
 def _recordings(name: str, split: str, root: Path):
     """The tonic dataset of ``name``, and the indices and integer labels of ``split``, in order."""
     import tonic.datasets as td
 
-    from qsnn.data.registry import load_manifest
+    from qsnn.data.manifest import load_manifest
 
     manifest = load_manifest(name)
     save_to = str(Path(root) / name)
@@ -240,7 +244,9 @@ def _recordings(name: str, split: str, root: Path):
         return ds, order, [int(ds.targets[i]) for i in order]
     if name == "cifar10-dvs":
         if importlib.util.find_spec("aedat") is None:
-            raise ImportError("CIFAR10-DVS files are aedat4; tonic reads them with the `aedat` package: pip install aedat")
+            raise ImportError(
+                "CIFAR10-DVS files are aedat4; tonic reads them with the `aedat` package: pip install aedat"
+            )
         ds = td.CIFAR10DVS(save_to=save_to)
     elif name == "n-caltech101":
         ds = td.NCALTECH101(save_to=save_to)
@@ -251,32 +257,44 @@ def _recordings(name: str, split: str, root: Path):
     to_int = {c: i for i, c in enumerate(class_names)}
     labels = [to_int[str(t)] if not isinstance(t, (int, np.integer)) else int(t) for t in ds.targets]
     if len(set(labels)) != manifest.info.num_classes:
-        raise ValueError(f"{name}: found {len(set(labels))} classes in {save_to}, expected "
-                         f"{manifest.info.num_classes}; the extracted data is incomplete or a different version")
+        raise ValueError(
+            f"{name}: found {len(set(labels))} classes in {save_to}, expected "
+            f"{manifest.info.num_classes}; the extracted data is incomplete or a different version"
+        )
     idx = [int(i) for i in per_class_split(labels, split)]
     return ds, idx, [labels[i] for i in idx]
 
 
 def frame_cache_params(name: str, split: str, transform: EventFrames, files, labels, root: Path) -> dict:
     """Everything the cached frames depend on; its hash names the cache file."""
-    return {"dataset": name, "split": split, "T": transform.T, "sensor_size": list(transform.sensor_size),
-            "resize": None if transform.resize is None else list(transform.resize), "span": transform.span,
-            "split_seed": SPLIT_SEED, "train_fraction": TRAIN_FRACTION, "n_recordings": len(files),
-            "files_sha256": files_fingerprint(files, Path(root) / name, labels)}
+    return {
+        "dataset": name,
+        "split": split,
+        "T": transform.T,
+        "sensor_size": list(transform.sensor_size),
+        "resize": None if transform.resize is None else list(transform.resize),
+        "span": transform.span,
+        "split_seed": SPLIT_SEED,
+        "train_fraction": TRAIN_FRACTION,
+        "n_recordings": len(files),
+        "files_sha256": files_fingerprint(files, Path(root) / name, labels),
+    }
 
 
 def build_tonic(name: str, split: str, T: int, root: Path) -> CachedFrameDataset:
     """Frames of ``split``, computed once into ``ROOT/cache/frames/<name>/`` and memory-mapped after."""
-    from qsnn.data.registry import load_manifest
+    from qsnn.data.manifest import load_manifest
 
     ds, idx, labels = _recordings(name, split, root)
     transform = frame_transform(tuple(load_manifest(name).raw["sensor_size"]), T)
     files = [ds.data[i] for i in idx]
     width, height, polarities = transform.frame_size
     path = cached_frames(
-        Path(root) / "cache" / "frames" / name, f"{split}-T{T}",
+        Path(root) / "cache" / "frames" / name,
+        f"{split}-T{T}",
         frame_cache_params(name, split, transform, files, labels, root),
         (len(idx), T, polarities, height, width),
         lambda k: transform.counts(ds[idx[k]][0]),
-        progress=f"{name} {split} frames, T={T} (once)")
+        progress=f"{name} {split} frames, T={T} (once)",
+    )
     return CachedFrameDataset(path, labels, files)

@@ -53,7 +53,7 @@ class CropFlip:
         _, h, w = x.shape
         padded = torch.nn.functional.pad(x, (self.padding,) * 4)
         top, left = (int(v) for v in torch.randint(0, 2 * self.padding + 1, (2,)))
-        x = padded[:, top:top + h, left:left + w]
+        x = padded[:, top : top + h, left : left + w]
         if float(torch.rand(())) < self.flip_p:
             x = x.flip(-1)
         return x
@@ -112,20 +112,47 @@ def build_cifar(name: str, split: str, root: Path) -> TensorImages:
 
 
 # --------------------------------------------------------------------------- digits
-def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Indices of the fixed stratified split (seed 0, 20 % test) and the images/labels."""
+def digits_split(root: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of the fixed stratified split (seed 0, 20 % test) and the images/labels.
+
+    With ``root``, the arrays are cached in ``root/cache/digits/split-sklearn<version>.npz``: importing
+    scikit-learn costs ~1.5 s, paid by every quick-profile run on ``digits`` or ``digits-dvs``
+    (measured), while the cache loads in milliseconds. The key holds sklearn's version, so a new
+    sklearn (whose bundled data or splitter might differ) recomputes instead of trusting the cache.
+    """
+    cache = _digits_cache_path(root) if root is not None else None
+    if cache is not None and cache.is_file():
+        with np.load(cache) as saved:
+            return saved["train_idx"], saved["test_idx"], saved["images"], saved["labels"]
+    arrays = _compute_digits_split()
+    if cache is not None:
+        from qsnn.io import atomic_write_npz
+
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_npz(cache, **dict(zip(("train_idx", "test_idx", "images", "labels"), arrays)))
+    return arrays
+
+
+def _digits_cache_path(root: Path) -> Path:
+    from importlib.metadata import version  # reads the dist metadata only; sklearn is not imported
+
+    return Path(root) / "cache" / "digits" / f"split-sklearn{version('scikit-learn')}.npz"
+
+
+def _compute_digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     bunch = load_digits()
     index = np.arange(len(bunch.target))
-    train_idx, test_idx = train_test_split(index, test_size=DIGITS_TEST_FRACTION,
-                                           random_state=DIGITS_SPLIT_SEED, stratify=bunch.target)
+    train_idx, test_idx = train_test_split(
+        index, test_size=DIGITS_TEST_FRACTION, random_state=DIGITS_SPLIT_SEED, stratify=bunch.target
+    )
     return np.sort(train_idx), np.sort(test_idx), bunch.images.astype(np.float32) / 16.0, bunch.target
 
 
-def build_digits(split: str) -> TensorImages:
-    train_idx, test_idx, images, labels = digits_split()
+def build_digits(split: str, root: Path | None = None) -> TensorImages:
+    train_idx, test_idx, images, labels = digits_split(root)
     mean = float(images[train_idx].mean())
     std = float(images[train_idx].std())
     idx = train_idx if split == "train" else test_idx
@@ -134,7 +161,7 @@ def build_digits(split: str) -> TensorImages:
 
 # --------------------------------------------------------------------------- ImageNet
 def check_imagenet_layout(root: Path) -> None:
-    from qsnn.data.registry import DatasetNotFoundError
+    from qsnn.data.manifest import DatasetNotFoundError
 
     base = Path(root) / "imagenet"
     missing = [s for s in ("train", "val") if not (base / s).is_dir() or not any((base / s).iterdir())]
@@ -144,7 +171,8 @@ def check_imagenet_layout(root: Path) -> None:
             "Its licence forbids downloading it for you: register at https://www.image-net.org/download.php, "
             f"get ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar, and arrange them as {IMAGENET_LAYOUT} "
             f"under ROOT={root} (one folder per class wnid, e.g. {base}/val/n01440764/ILSVRC2012_val_00000293.JPEG; "
-            "the val images must be sorted into class folders, e.g. with the widely used valprep.sh).")
+            "the val images must be sorted into class folders, e.g. with the widely used valprep.sh)."
+        )
 
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
@@ -222,8 +250,9 @@ class ImageFolderImages(Dataset):
     def __init__(self, folder: Path, train: bool):
         self.samples = _image_files(Path(folder))
         if not self.samples:
-            raise ValueError(f"{folder} holds no .JPEG/.jpg/.png images in class folders; see the layout "
-                             f"{IMAGENET_LAYOUT}")
+            raise ValueError(
+                f"{folder} holds no .JPEG/.jpg/.png images in class folders; see the layout {IMAGENET_LAYOUT}"
+            )
         self.crop = ResizedCrop(train=train)
         mean, std = IMAGENET_STATS
         self.mean = torch.tensor(mean).view(3, 1, 1)
@@ -252,7 +281,7 @@ def build_static(name: str, split: str, root: Path):
     if name in CIFAR_STATS:
         return build_cifar(name, split, root)
     if name == "digits":
-        return build_digits(split)
+        return build_digits(split, root)
     if name == "imagenet":
         return build_imagenet(split, root)
     raise ValueError(f"{name!r} is not a static dataset")

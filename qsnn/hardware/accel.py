@@ -89,9 +89,11 @@ class AcceleratorConfig:
         return self.fill_override if self.fill_override is not None else self.rows + self.cols + self.fill_extra
 
     def describe(self) -> str:
-        return (f"{self.rows}x{self.cols} DSP48E2 array @ {self.clock_mhz:g} MHz, pack=48//lane(W+{self.guard_bits}), "
-                f"spike bit-planes {'serial' if self.spike_serial else 'parallel'}, input {self.input_bits}-bit, "
-                f"fill {self.fill} cycles/layer, layers sequential, batch 1")
+        return (
+            f"{self.rows}x{self.cols} DSP48E2 array @ {self.clock_mhz:g} MHz, pack=48//lane(W+{self.guard_bits}), "
+            f"spike bit-planes {'serial' if self.spike_serial else 'parallel'}, input {self.input_bits}-bit, "
+            f"fill {self.fill} cycles/layer, layers sequential, batch 1"
+        )
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,18 @@ def layer_cycles(layer: LayerShape, T: int, cfg: AcceleratorConfig) -> int:
 
 
 def network_cycles(layers: list[LayerShape], T: int, cfg: AcceleratorConfig) -> pd.DataFrame:
-    rows = [{"layer": l.name, "kind": l.kind, "fan_in": l.fan_in, "outputs": l.outputs, "positions": l.positions,
-             "macs": l.macs, "cycles": layer_cycles(l, T, cfg)} for l in layers]
+    rows = [
+        {
+            "layer": l.name,
+            "kind": l.kind,
+            "fan_in": l.fan_in,
+            "outputs": l.outputs,
+            "positions": l.positions,
+            "macs": l.macs,
+            "cycles": layer_cycles(l, T, cfg),
+        }
+        for l in layers
+    ]
     return pd.DataFrame(rows)
 
 
@@ -133,7 +145,9 @@ def frame_performance(layers: list[LayerShape], T: int, cfg: AcceleratorConfig) 
 
 
 # ----------------------------------------------------------------- networks
-def trace_layer_shapes(arch: str, w_bits: int, s_bits: int, T: int, input_shape=None, num_classes=None) -> list[LayerShape]:
+def trace_layer_shapes(
+    arch: str, w_bits: int, s_bits: int, T: int, input_shape=None, num_classes=None
+) -> list[LayerShape]:
     """Per-layer K, M, P of a registered network, traced on the meta device (nothing computed)."""
     import torch
 
@@ -163,8 +177,11 @@ def trace_layer_shapes(arch: str, w_bits: int, s_bits: int, T: int, input_shape=
             in_bits = getattr(module, "a_bits", None) or s_bits
         shapes.append(LayerShape(name, type(module).__name__, int(k), int(m), int(p), int(w or 16), in_bits))
 
-    handles = [mod.register_forward_hook(lambda m, i, o, n=name: hook(m, i, o, n))
-               for name, mod in model.named_modules() if isinstance(mod, (QConv2d, QLinear, SpikeMatmul))]
+    handles = [
+        mod.register_forward_hook(lambda m, i, o, n=name: hook(m, i, o, n))
+        for name, mod in model.named_modules()
+        if isinstance(mod, (QConv2d, QLinear, SpikeMatmul))
+    ]
     try:
         with torch.no_grad():
             model(torch.zeros((1, *shape), device="meta"))
@@ -183,8 +200,9 @@ TABLE4_NETWORKS = {
 }
 
 
-def table4_rows(paper_table: pd.DataFrame, cfg: AcceleratorConfig = AcceleratorConfig(),
-                networks: dict | None = None) -> pd.DataFrame:
+def table4_rows(
+    paper_table: pd.DataFrame, cfg: AcceleratorConfig = AcceleratorConfig(), networks: dict | None = None
+) -> pd.DataFrame:
     """Model every row of the paper's Table 4 (as printed, incl. the 8/2/3 of budget 64)."""
     networks = networks or TABLE4_NETWORKS
     out, cache = [], {}
@@ -199,17 +217,34 @@ def table4_rows(paper_table: pd.DataFrame, cfg: AcceleratorConfig = AcceleratorC
             cache[key] = trace_layer_shapes(arch, w, s, 1, input_shape=shape, num_classes=classes)
         perf = frame_performance(cache[key], t, cfg)
         bb = w * s * t
-        note = "" if pd.isna(rec.get("bit_budget")) or int(rec["bit_budget"]) == bb else \
-            f"printed allocation {w}/{s}/{t} has T*W*S={bb}, not the printed budget {int(rec['bit_budget'])}; modelled as printed"
-        out.append({
-            "table_row": rec["row"], "device": rec.get("device") or cfg.device, "network": arch,
-            "input_shape": "x".join(map(str, shape)), "dataset": dataset, "w_bits": w, "s_bits": s, "T": t,
-            "bit_budget": int(rec["bit_budget"]) if not pd.isna(rec.get("bit_budget")) else bb,
-            "fps": perf["fps"], "latency_ms": perf["latency_ms"], "cycles_per_frame": perf["cycles_per_frame"],
-            "clock_mhz": cfg.clock_mhz, "power_w": None, "kind": MODEL_LABEL,
-            "paper_fps": rec.get("fps"), "paper_latency": rec.get("latency"),
-            "assumptions": cfg.describe(), "note": note,
-        })
+        note = (
+            ""
+            if pd.isna(rec.get("bit_budget")) or int(rec["bit_budget"]) == bb
+            else f"printed allocation {w}/{s}/{t} has T*W*S={bb}, not the printed budget {int(rec['bit_budget'])}; modelled as printed"
+        )
+        out.append(
+            {
+                "table_row": rec["row"],
+                "device": rec.get("device") or cfg.device,
+                "network": arch,
+                "input_shape": "x".join(map(str, shape)),
+                "dataset": dataset,
+                "w_bits": w,
+                "s_bits": s,
+                "T": t,
+                "bit_budget": int(rec["bit_budget"]) if not pd.isna(rec.get("bit_budget")) else bb,
+                "fps": perf["fps"],
+                "latency_ms": perf["latency_ms"],
+                "cycles_per_frame": perf["cycles_per_frame"],
+                "clock_mhz": cfg.clock_mhz,
+                "power_w": None,
+                "kind": MODEL_LABEL,
+                "paper_fps": rec.get("fps"),
+                "paper_latency": rec.get("latency"),
+                "assumptions": cfg.describe(),
+                "note": note,
+            }
+        )
     frame = pd.DataFrame(out)
     frame["fps_rel_dev"] = (frame["fps"] - frame["paper_fps"]) / frame["paper_fps"]
     frame["latency_rel_dev"] = (frame["latency_ms"] - frame["paper_latency"]) / frame["paper_latency"]
@@ -229,8 +264,16 @@ TILE_LATENCY = 2
 
 def rtl_tile_config(rows: int, cols: int) -> AcceleratorConfig:
     """The model's knobs for a ``qsnn_layer_tile`` of ``rows`` neurons x ``cols`` inputs per beat."""
-    return AcceleratorConfig(device="verilator", rows=cols, cols=rows, clock_mhz=1.0, spike_serial=False,
-                             pack_override=1, fill_override=TILE_LATENCY, overlap_weight_load=False)
+    return AcceleratorConfig(
+        device="verilator",
+        rows=cols,
+        cols=rows,
+        clock_mhz=1.0,
+        spike_serial=False,
+        pack_override=1,
+        fill_override=TILE_LATENCY,
+        overlap_weight_load=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -266,8 +309,9 @@ def _random_layer(rng, n_out: int, n_in: int, w_bits: int, s_bits: int, T: int, 
     return codes, spikes
 
 
-def validate_tiles(cases=DEFAULT_TILE_CASES, w_bits: int = 4, s_bits: int = 2, seed: int = 0,
-                   build_dir=None) -> pd.DataFrame:
+def validate_tiles(
+    cases=DEFAULT_TILE_CASES, w_bits: int = 4, s_bits: int = 2, seed: int = 0, build_dir=None
+) -> pd.DataFrame:
     """Model vs ``simulate_tile`` cycles (weight load + stream), one row per layer.
 
     Cycle counts of the RTL do not depend on the data (no zero skipping); random,
@@ -281,8 +325,9 @@ def validate_tiles(cases=DEFAULT_TILE_CASES, w_bits: int = 4, s_bits: int = 2, s
     rows = []
     for case in cases:
         codes, spikes = _random_layer(rng, case.n_out, case.n_in, w_bits, s_bits, case.T, case.samples)
-        sim = simulate_tile(codes, spikes, w_bits, s_bits, v_th=8, rows=case.rows, cols=case.cols, variant="check",
-                            build_dir=build_dir)
+        sim = simulate_tile(
+            codes, spikes, w_bits, s_bits, v_th=8, rows=case.rows, cols=case.cols, variant="check", build_dir=build_dir
+        )
         layer = LayerShape(case.name, "tile", case.n_in, case.n_out, case.samples, w_bits, s_bits)
         modelled = layer_cycles(layer, case.T, rtl_tile_config(case.rows, case.cols))
         rows.append(_validation_row("tile", case.name, case.T, case.samples, modelled, sim.cycles, sim.sim_seconds))
@@ -319,8 +364,16 @@ def pipeline_cycles(shapes, cols, T: int, samples: int) -> int:
     return stream + sum(c)
 
 
-def validate_pipeline(shapes=DEFAULT_PIPELINE, cols=DEFAULT_PIPELINE_COLS, T: int = 4, samples: int = 8,
-                      w_bits: int = 4, s_bits: int = 2, seed: int = 0, build_dir=None) -> pd.DataFrame:
+def validate_pipeline(
+    shapes=DEFAULT_PIPELINE,
+    cols=DEFAULT_PIPELINE_COLS,
+    T: int = 4,
+    samples: int = 8,
+    w_bits: int = 4,
+    s_bits: int = 2,
+    seed: int = 0,
+    build_dir=None,
+) -> pd.DataFrame:
     """Model vs ``simulate_pipeline``: the whole pipeline, and each of its layers as a tile."""
     import numpy as np
 
@@ -329,18 +382,39 @@ def validate_pipeline(shapes=DEFAULT_PIPELINE, cols=DEFAULT_PIPELINE_COLS, T: in
     rng = np.random.default_rng(seed)
     codes = [_random_layer(rng, o, i, w_bits, s_bits, T, samples)[0] for o, i in shapes]
     _, spikes = _random_layer(rng, shapes[0][0], shapes[0][1], w_bits, s_bits, T, samples)
-    sim = simulate_pipeline(codes, spikes, w_bits, s_bits, v_th=8, cols=tuple(cols), variant="check", build_dir=build_dir)
+    sim = simulate_pipeline(
+        codes, spikes, w_bits, s_bits, v_th=8, cols=tuple(cols), variant="check", build_dir=build_dir
+    )
     label = " -> ".join(str(i) for _, i in shapes) + f" -> {shapes[-1][0]}, cols {tuple(cols)}"
-    rows = [_validation_row("pipeline", f"3-layer pipeline {label} (total)", T, samples,
-                            pipeline_cycles(shapes, cols, T, samples), sim.cycles, sim.sim_seconds)]
-    cases = [TileCase(f"pipeline {label}: layer {l + 1} as a tile ({o}x{i})", o, i, o, c, T, samples)
-             for l, ((o, i), c) in enumerate(zip(shapes, cols))]
+    rows = [
+        _validation_row(
+            "pipeline",
+            f"3-layer pipeline {label} (total)",
+            T,
+            samples,
+            pipeline_cycles(shapes, cols, T, samples),
+            sim.cycles,
+            sim.sim_seconds,
+        )
+    ]
+    cases = [
+        TileCase(f"pipeline {label}: layer {l + 1} as a tile ({o}x{i})", o, i, o, c, T, samples)
+        for l, ((o, i), c) in enumerate(zip(shapes, cols))
+    ]
     rows += validate_tiles(cases, w_bits, s_bits, seed, build_dir).assign(scope="pipeline layer").to_dict("records")
     return pd.DataFrame(rows)
 
 
 def _validation_row(scope: str, name: str, T: int, samples: int, modelled: int, simulated: int, seconds: float) -> dict:
-    return {"scope": scope, "layer": name, "T": T, "samples": samples, "modelled_cycles": modelled,
-            "simulated_cycles": simulated, "rel_error": (modelled - simulated) / simulated,
-            "within_5pct": abs(modelled - simulated) <= 0.05 * simulated, "sim_seconds": seconds,
-            "source": "model vs Verilator (hardware/rtl)"}
+    return {
+        "scope": scope,
+        "layer": name,
+        "T": T,
+        "samples": samples,
+        "modelled_cycles": modelled,
+        "simulated_cycles": simulated,
+        "rel_error": (modelled - simulated) / simulated,
+        "within_5pct": abs(modelled - simulated) <= 0.05 * simulated,
+        "sim_seconds": seconds,
+        "source": "model vs Verilator (hardware/rtl)",
+    }

@@ -32,7 +32,9 @@ class Fit:
     n_points: int
 
 
-def fit_linear(frame: pd.DataFrame, regressors: tuple[str, ...], target: str = "toggles_per_sop") -> tuple[np.ndarray, float]:
+def fit_linear(
+    frame: pd.DataFrame, regressors: tuple[str, ...], target: str = "toggles_per_sop"
+) -> tuple[np.ndarray, float]:
     """Least squares ``target ~ 1 + regressors``; returns (coefficients, R^2)."""
     missing = [c for c in (*regressors, target) if c not in frame.columns]
     if missing:
@@ -63,10 +65,18 @@ def fit_activity(activity: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for keys, group in activity.groupby(list(GROUP_KEYS)):
         for fit in fit_group(group):
-            rows.append({**dict(zip(GROUP_KEYS, keys)), "model": fit.model,
-                         "formula": "a + b*BB" if fit.model == "bb" else "a + b*BB + c*T",
-                         "a": fit.coefficients["a"], "b": fit.coefficients["b"], "c": fit.coefficients.get("c"),
-                         "r2": fit.r2, "n_points": fit.n_points,
-                         "bit_budgets": ";".join(str(int(v)) for v in sorted(group["bit_budget"].unique())),
-                         "source": "fit of simulated toggles (not energy)"})
+            rows.append(
+                {
+                    **dict(zip(GROUP_KEYS, keys)),
+                    "model": fit.model,
+                    "formula": "a + b*BB" if fit.model == "bb" else "a + b*BB + c*T",
+                    "a": fit.coefficients["a"],
+                    "b": fit.coefficients["b"],
+                    "c": fit.coefficients.get("c"),
+                    "r2": fit.r2,
+                    "n_points": fit.n_points,
+                    "bit_budgets": ";".join(str(int(v)) for v in sorted(group["bit_budget"].unique())),
+                    "source": "fit of simulated toggles (not energy)",
+                }
+            )
     return pd.DataFrame(rows)

@@ -52,8 +52,16 @@ TB_DIR = synth.REPO_ROOT / "hardware" / "sim"
 DEFAULT_WORK_DIR = synth.REPO_ROOT / "results" / "hardware" / "netlist_sim"
 CELL_MODELS = {"xcup": "xilinx/cells_sim.v", "ecp5": "ecp5/cells_sim.v"}
 TILE_FILES = ("qsnn_neuron.v", "qsnn_pe_array.v", "qsnn_layer_tile.v")
-PRIMITIVE_NAMES = {"lut": "LUT", "ff": "FF", "carry": "CARRY", "dsp": "DSP", "lutram": "LUTRAM",
-                   "mux": "MUX", "bram": "BRAM", "other": "OTHER"}
+PRIMITIVE_NAMES = {
+    "lut": "LUT",
+    "ff": "FF",
+    "carry": "CARRY",
+    "dsp": "DSP",
+    "lutram": "LUTRAM",
+    "mux": "MUX",
+    "bram": "BRAM",
+    "other": "OTHER",
+}
 # One C++ file per model (VM_PARALLEL_BUILDS=0): on the xcup w8s4 netlist 16 s of CPU (0.8 GB)
 # against 27 s split into 30 files that each parse the headers. The wheel's verilated.mk leaves
 # the precompiled-header include flag of split builds empty; "-include" is what GCC needs.
@@ -78,8 +86,14 @@ class NetlistTile:
 
     @property
     def params(self) -> dict[str, int]:
-        return {"W": self.w_bits, "S": self.s_bits, "ROWS": self.rows, "COLS": self.cols,
-                "CHUNKS": self.chunks, "ACC_W": self.acc_w}
+        return {
+            "W": self.w_bits,
+            "S": self.s_bits,
+            "ROWS": self.rows,
+            "COLS": self.cols,
+            "CHUNKS": self.chunks,
+            "ACC_W": self.acc_w,
+        }
 
     @property
     def slug(self) -> str:
@@ -96,14 +110,19 @@ def netlist_script(tile: NetlistTile) -> str:
         # yosys ships no simulation model of MULT18X18D (only a blackbox): ECP5 is
         # simulated with its multipliers in LUTs / CCU2C carry chains.
         synth_cmd = "synth_ecp5 -top qsnn_layer_tile -nodsp"
-    return "\n".join([
-        reads, f"chparam {chparam} qsnn_layer_tile", synth_cmd,
-        "rename -top qsnn_layer_tile",
-        "rename -enumerate -pattern c_% t:*",
-        "tee -q -o stat.json stat -json",
-        "write_verilog -noattr netlist.v",
-        "write_json netlist.json", "",
-    ])
+    return "\n".join(
+        [
+            reads,
+            f"chparam {chparam} qsnn_layer_tile",
+            synth_cmd,
+            "rename -top qsnn_layer_tile",
+            "rename -enumerate -pattern c_% t:*",
+            "tee -q -o stat.json stat -json",
+            "write_verilog -noattr netlist.v",
+            "write_json netlist.json",
+            "",
+        ]
+    )
 
 
 def _netlist_key(script: str) -> str:
@@ -216,8 +235,19 @@ def coverage_config(models: dict[str, str]) -> str:
 
 
 # ----------------------------------------------------------------- synthesis + simulation build
-VERILATOR_FLAGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing", "--x-assign", "fast", "--x-initial", "fast",
-                   "--coverage-toggle", "--coverage-max-width", "4096")
+VERILATOR_FLAGS = (
+    "-Wno-fatal",
+    "-Wno-lint",
+    "-Wno-style",
+    "--no-timing",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "--coverage-toggle",
+    "--coverage-max-width",
+    "4096",
+)
 
 
 def synthesize_netlist(tile: NetlistTile, work_dir: Path = DEFAULT_WORK_DIR) -> Path:
@@ -269,17 +299,41 @@ def build_netlist_sim(tile: NetlistTile, work_dir: Path = DEFAULT_WORK_DIR) -> P
     if config:
         (work / "coverage.vlt").write_text(config)
     defines = " ".join(f"-D{k}={v}" for k, v in tile.params.items())
-    cmd = [str(verilator.executable), "--cc", "--exe", "--top-module", "qsnn_layer_tile", "--prefix", "Vtop",
-           "--Mdir", "obj", "-o", "../tb", *VERILATOR_FLAGS, "-CFLAGS", f"-O0 -I{TB_DIR} {defines}", "-Icells",
-           *(["coverage.vlt"] if config else []), "netlist.v", f"cells/{CELL_MODELS[tile.family].split('/')[-1]}",
-           str(TB_DIR / "tb_tile.cpp")]
+    cmd = [
+        str(verilator.executable),
+        "--cc",
+        "--exe",
+        "--top-module",
+        "qsnn_layer_tile",
+        "--prefix",
+        "Vtop",
+        "--Mdir",
+        "obj",
+        "-o",
+        "../tb",
+        *VERILATOR_FLAGS,
+        "-CFLAGS",
+        f"-O0 -I{TB_DIR} {defines}",
+        "-Icells",
+        *(["coverage.vlt"] if config else []),
+        "netlist.v",
+        f"cells/{CELL_MODELS[tile.family].split('/')[-1]}",
+        str(TB_DIR / "tb_tile.cpp"),
+    ]
     # Verilator's runtime objects depend on neither the netlist nor the family: compiled once.
-    runtime = Path(work_dir) / f"runtime-{hashlib.sha256(repr((str(verilator.root), MAKE_VARS)).encode()).hexdigest()[:8]}"
+    runtime = (
+        Path(work_dir) / f"runtime-{hashlib.sha256(repr((str(verilator.root), MAKE_VARS)).encode()).hexdigest()[:8]}"
+    )
     try:
         run_logged(cmd, work / "verilate.log", cwd=work, env=verilator.env(), what="Verilator of the netlist")
         _reuse_runtime(runtime, work / "obj")
-        run_logged(["make", "-C", "obj", "-f", "Vtop.mk", "-j", "2", *MAKE_VARS], work / "make.log", cwd=work,
-                   env=verilator.env(), what="C++ build of the netlist")
+        run_logged(
+            ["make", "-C", "obj", "-f", "Vtop.mk", "-j", "2", *MAKE_VARS],
+            work / "make.log",
+            cwd=work,
+            env=verilator.env(),
+            what="C++ build of the netlist",
+        )
     except Exception as err:
         log = getattr(err, "log", None) or getattr(err, "log_path", None)
         raise synth.SynthesisError(f"netlist simulation build for {tile.slug} failed", log or work) from None
@@ -318,7 +372,7 @@ def tile_stimulus(codes: np.ndarray, spikes: np.ndarray, tile: NetlistTile, v_th
     passes = field.shape[0] // tile.rows
     parts = [np.array([passes, v_th, 0, 0])]
     for p in range(passes):
-        block = field[p * tile.rows:(p + 1) * tile.rows].reshape(tile.rows, tile.chunks, tile.cols).transpose(1, 0, 2)
+        block = field[p * tile.rows : (p + 1) * tile.rows].reshape(tile.rows, tile.chunks, tile.cols).transpose(1, 0, 2)
         parts += [block.reshape(-1), np.array([N, T]), padded.reshape(-1)]
     return np.concatenate(parts)
 
@@ -358,8 +412,9 @@ class Stimulus:
     layer: str
 
 
-def trained_stimulus(w_bits: int, s_bits: int, T: int, rows: int = 32, steps: int = 20, seed: int = 0,
-                     arch: str = "cifarnet-tiny") -> Stimulus:
+def trained_stimulus(
+    w_bits: int, s_bits: int, T: int, rows: int = 32, steps: int = 20, seed: int = 0, arch: str = "cifarnet-tiny"
+) -> Stimulus:
     """Real spike tensors of a tiny model trained on sklearn digits (a STAND-IN quick run)."""
     import torch
 
@@ -399,16 +454,28 @@ def simulate_netlist_activity(tile: NetlistTile, stim: Stimulus, work_dir: Path 
     levels = out.reshape(passes, N, T, tile.rows).transpose(2, 1, 0, 3).reshape(T, N, -1)[:, :, :n_out]
     expected, _, _ = reference_layer(stim.codes, stim.spikes, stim.v_th, tile.s_bits)
     if not np.array_equal(levels, expected):
-        raise ValueError(f"netlist of {tile.slug} is not bit-exact with reference_layer "
-                         f"({int((levels != expected).sum())} mismatches); see {directory}")
-    meta = {"T": T, "samples": N, "fan_in": n_in, "outputs": n_out, "sops": int(N * n_in * n_out),
-            "cycles": int(stats["cycles"]), "layer": stim.layer, "stimulus_sha256": digest, "toggles": toggles}
+        raise ValueError(
+            f"netlist of {tile.slug} is not bit-exact with reference_layer "
+            f"({int((levels != expected).sum())} mismatches); see {directory}"
+        )
+    meta = {
+        "T": T,
+        "samples": N,
+        "fan_in": n_in,
+        "outputs": n_out,
+        "sops": int(N * n_in * n_out),
+        "cycles": int(stats["cycles"]),
+        "layer": stim.layer,
+        "stimulus_sha256": digest,
+        "toggles": toggles,
+    }
     synth.write_json_atomic(meta_path, meta)  # written once the outputs are checked
     return {"toggles": toggles, "sops": meta["sops"], "cycles": meta["cycles"]}
 
 
-def measure_netlist_activity(ws: list[tuple[int, int]], families: list[str], Ts: list[int],
-                             work_dir: Path = DEFAULT_WORK_DIR, jobs: int = 1) -> list[dict]:
+def measure_netlist_activity(
+    ws: list[tuple[int, int]], families: list[str], Ts: list[int], work_dir: Path = DEFAULT_WORK_DIR, jobs: int = 1
+) -> list[dict]:
     """Activity rows of every (W, S) x T x family (the rows of ``activity_netlist.csv``).
 
     ``jobs`` > 1: the netlists are synthesized and compiled in that many threads (each waits
@@ -457,26 +524,43 @@ def rows_from_saved_coverage(tile: NetlistTile, directory: Path) -> list[dict]:
     rows = []
     for cov in sorted((Path(directory) / "coverage").glob("*.dat")):
         meta = json.loads(cov.with_suffix(".json").read_text())
-        result = {"toggles": parse_toggle_coverage(cov, pins, tile.family), "sops": meta["sops"], "cycles": meta["cycles"]}
+        result = {
+            "toggles": parse_toggle_coverage(cov, pins, tile.family),
+            "sops": meta["sops"],
+            "cycles": meta["cycles"],
+        }
         rows += activity_rows(tile, int(meta["T"]), result, meta["layer"])
     return rows
 
 
 def activity_rows(tile: NetlistTile, T: int, result: dict, layer: str) -> list[dict]:
     bb = tile.w_bits * tile.s_bits * T
-    return [{"level": "netlist", "family": tile.family, "w_bits": tile.w_bits, "s_bits": tile.s_bits, "T": T,
-             "bit_budget": bb, "primitive": prim, "toggles": tog, "sops": result["sops"],
-             "toggles_per_sop": tog / result["sops"], "source": SOURCE_LABEL,
-             "stimulus": f"stand-in: {layer} of cifarnet-tiny trained briefly on sklearn digits"}
-            for prim, tog in sorted(result["toggles"].items())]
+    return [
+        {
+            "level": "netlist",
+            "family": tile.family,
+            "w_bits": tile.w_bits,
+            "s_bits": tile.s_bits,
+            "T": T,
+            "bit_budget": bb,
+            "primitive": prim,
+            "toggles": tog,
+            "sops": result["sops"],
+            "toggles_per_sop": tog / result["sops"],
+            "source": SOURCE_LABEL,
+            "stimulus": f"stand-in: {layer} of cifarnet-tiny trained briefly on sklearn digits",
+        }
+        for prim, tog in sorted(result["toggles"].items())
+    ]
 
 
 def total_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Add one ``primitive = "total"`` row per configuration (sum over primitive classes)."""
     keys = ["level", "family", "w_bits", "s_bits", "T", "bit_budget"]
     parts = frame[frame["primitive"] != "total"]
-    total = parts.groupby(keys, as_index=False).agg(toggles=("toggles", "sum"), sops=("sops", "first"),
-                                                     source=("source", "first"))
+    total = parts.groupby(keys, as_index=False).agg(
+        toggles=("toggles", "sum"), sops=("sops", "first"), source=("source", "first")
+    )
     total["primitive"] = "total"
     total["toggles_per_sop"] = total["toggles"] / total["sops"]
     return pd.concat([parts, total], ignore_index=True)
@@ -484,8 +568,19 @@ def total_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def merge_activity(netlist: pd.DataFrame, rtl_csv: Path | None) -> pd.DataFrame:
     """Netlist rows + the RTL engineer's ``activity_rtl.csv`` (level = rtl) in one table."""
-    cols = ["level", "family", "w_bits", "s_bits", "T", "bit_budget", "primitive", "toggles", "sops",
-            "toggles_per_sop", "source"]
+    cols = [
+        "level",
+        "family",
+        "w_bits",
+        "s_bits",
+        "T",
+        "bit_budget",
+        "primitive",
+        "toggles",
+        "sops",
+        "toggles_per_sop",
+        "source",
+    ]
     frames = [total_rows(netlist)]
     if rtl_csv is not None and Path(rtl_csv).exists():
         rtl = pd.read_csv(rtl_csv)

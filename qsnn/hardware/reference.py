@@ -49,11 +49,15 @@ def reference_layer(
     codes = np.asarray(codes, dtype=np.int64)
     spikes = np.asarray(spikes, dtype=np.int64)
     psum = spikes @ codes.T  # exact in int64
-    levels, membrane = lif_integer(torch.from_numpy(psum), v_th, s_bits, leak_shift=leak_shift, reset=reset, v_reset=v_reset)
+    levels, membrane = lif_integer(
+        torch.from_numpy(psum), v_th, s_bits, leak_shift=leak_shift, reset=reset, v_reset=v_reset
+    )
     return levels.numpy(), membrane.numpy(), psum
 
 
-def reference_pipeline(codes_list: list[np.ndarray], spikes: np.ndarray, v_th: int, s_bits: int, leak_shift: int = 1, reset: str = "hard") -> np.ndarray:
+def reference_pipeline(
+    codes_list: list[np.ndarray], spikes: np.ndarray, v_th: int, s_bits: int, leak_shift: int = 1, reset: str = "hard"
+) -> np.ndarray:
     """Levels ``[T, N, out]`` of the last of chained layers."""
     x = np.asarray(spikes, dtype=np.int64)
     for codes in codes_list:
@@ -64,7 +68,9 @@ def reference_pipeline(codes_list: list[np.ndarray], spikes: np.ndarray, v_th: i
 def layer_codes(layer: torch.nn.Module) -> np.ndarray:
     """Integer weight codes ``[out, in]`` of a quantized ``QLinear`` / ``QConv2d`` (W < 16)."""
     quantizer = layer.quantizer
-    codes, _scale = weight_codes(layer.weight.detach(), quantizer.bits, quantizer.step.detach() if quantizer.step is not None else None)
+    codes, _scale = weight_codes(
+        layer.weight.detach(), quantizer.bits, quantizer.step.detach() if quantizer.step is not None else None
+    )
     return codes.reshape(codes.shape[0], -1).numpy()
 
 
@@ -74,9 +80,9 @@ class RealLayer:
     """A trained layer's integer weights and the real spike levels that entered it."""
 
     name: str
-    codes: np.ndarray        # [out, in] integer weight codes
-    spikes: np.ndarray       # [T, N, in] integer spike levels (N = samples x output positions)
-    v_th: int                # integer threshold: the neuron's v_th in units of the weight scale
+    codes: np.ndarray  # [out, in] integer weight codes
+    spikes: np.ndarray  # [T, N, in] integer spike levels (N = samples x output positions)
+    v_th: int  # integer threshold: the neuron's v_th in units of the weight scale
     w_bits: int
     s_bits: int
     T: int
@@ -85,8 +91,9 @@ class RealLayer:
 STAND_IN_DATASET = "digits"  # what quick_train trains on: offline (sklearn), 1x8x8, 10 classes
 
 
-def dataset_samples(dataset: str, split: str, T: int, n: int, root: Path = Path("data"),
-                    seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def dataset_samples(
+    dataset: str, split: str, T: int, n: int, root: Path = Path("data"), seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` samples of ``qsnn.data.build(dataset, split, T, root)`` as one model batch, and labels.
 
     A seeded random subset, transformed exactly as the trainer sees it. Static sets give
@@ -120,8 +127,10 @@ def model_stimuli(model: nn.Module, dataset: str, n: int, root: Path = Path("dat
     x, _ = dataset_samples(dataset, "test", model.T, n, root=root, seed=seed)
     expected = tuple(model.input_shape)
     if tuple(x.shape[-3:]) != expected:
-        raise ValueError(f"{dataset} samples are {tuple(x.shape[-3:])} but the model takes {expected}: "
-                         "use the dataset the checkpoint was trained on (its config's 'dataset')")
+        raise ValueError(
+            f"{dataset} samples are {tuple(x.shape[-3:])} but the model takes {expected}: "
+            "use the dataset the checkpoint was trained on (its config's 'dataset')"
+        )
     return x
 
 
@@ -190,14 +199,22 @@ def rebuild(arch: str, state: dict, trained: WST, wst: WST, dataset: str) -> nn.
     model.load_state_dict({k: v for k, v in state.items() if same_w or not k.endswith("quantizer.step")}, strict=False)
     if not same_w:
         for module in model.modules():
-            if isinstance(module, SYNAPTIC_LAYERS) and getattr(module, "quantizer", None) is not None and module.quantizer.step is not None:
+            if (
+                isinstance(module, SYNAPTIC_LAYERS)
+                and getattr(module, "quantizer", None) is not None
+                and module.quantizer.step is not None
+            ):
                 module.quantizer.step.data = initial_step(module.weight, module.quantizer.bits).reshape(1)
     return model.eval()
 
 
 def spiking_layers(model: nn.Module) -> list[str]:
     """Names of the QConv2d / QLinear layers fed by spikes (``in_bits`` set)."""
-    return [n for n, m in model.named_modules() if isinstance(m, (QConv2d, QLinear)) and m.in_bits is not None and m.w_bits < 16]
+    return [
+        n
+        for n, m in model.named_modules()
+        if isinstance(m, (QConv2d, QLinear)) and m.in_bits is not None and m.w_bits < 16
+    ]
 
 
 def capture_input(model: nn.Module, layer_name: str, x: torch.Tensor) -> torch.Tensor:
@@ -215,7 +232,9 @@ def capture_input(model: nn.Module, layer_name: str, x: torch.Tensor) -> torch.T
     return seen[0]
 
 
-def real_layer(model: nn.Module, x: torch.Tensor, layer_name: str | None = None, max_rows: int = 256, seed: int = 0) -> RealLayer:
+def real_layer(
+    model: nn.Module, x: torch.Tensor, layer_name: str | None = None, max_rows: int = 256, seed: int = 0
+) -> RealLayer:
     """Integer weights and real input spikes of one spiking layer of a trained model.
 
     A convolution becomes a matrix product over its patches (``unfold``):
@@ -226,7 +245,9 @@ def real_layer(model: nn.Module, x: torch.Tensor, layer_name: str | None = None,
     name = layer_name or spiking_layers(model)[0]
     layer = dict(model.named_modules())[name]
     if not isinstance(layer, (QConv2d, QLinear)) or layer.in_bits is None:
-        raise ValueError(f"layer {name!r} is not a QConv2d/QLinear fed by spikes; choose one of {spiking_layers(model)}")
+        raise ValueError(
+            f"layer {name!r} is not a QConv2d/QLinear fed by spikes; choose one of {spiking_layers(model)}"
+        )
     inp = capture_input(model, name, x)  # [T, B, ...]
     T = inp.shape[0]
     if isinstance(layer, QConv2d):
@@ -241,7 +262,11 @@ def real_layer(model: nn.Module, x: torch.Tensor, layer_name: str | None = None,
         keep = torch.randperm(rows.shape[1], generator=torch.Generator().manual_seed(seed))[:max_rows]
         levels = levels[:, keep]
     codes = layer_codes(layer)
-    _, scale = weight_codes(layer.weight.detach(), layer.quantizer.bits, layer.quantizer.step.detach() if layer.quantizer.step is not None else None)
+    _, scale = weight_codes(
+        layer.weight.detach(),
+        layer.quantizer.bits,
+        layer.quantizer.step.detach() if layer.quantizer.step is not None else None,
+    )
     v_th = integer_threshold(model, name, float(scale))
     return RealLayer(name, codes, levels.to(torch.int64).numpy(), v_th, layer.w_bits, layer.in_bits, T)
 
@@ -257,7 +282,7 @@ def integer_threshold(model: nn.Module, layer_name: str, scale: float) -> int:
     """
     names = [n for n, _ in model.named_modules()]
     modules = dict(model.named_modules())
-    for n in names[names.index(layer_name) + 1:]:
+    for n in names[names.index(layer_name) + 1 :]:
         bn = modules[n]
         if isinstance(bn, nn.modules.batchnorm._BatchNorm) and bn.running_var is not None:
             sigma = torch.sqrt(bn.running_var + bn.eps)

@@ -42,7 +42,6 @@ into each configuration's T steps), so a checkpoint sees the data of its trainin
 from __future__ import annotations
 
 import math
-import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -87,7 +86,19 @@ PRIMITIVES: dict[tuple[str, str], str] = {
 }
 DEFAULT_W = (1, 2, 4, 8)
 DEFAULT_ST = ((1, 4), (2, 2), (4, 1))
-COLUMNS = ["level", "family", "w_bits", "s_bits", "T", "bit_budget", "primitive", "toggles", "sops", "toggles_per_sop", "source"]
+COLUMNS = [
+    "level",
+    "family",
+    "w_bits",
+    "s_bits",
+    "T",
+    "bit_budget",
+    "primitive",
+    "toggles",
+    "sops",
+    "toggles_per_sop",
+    "source",
+]
 
 
 def parse_toggle_coverage(path: Path) -> pd.DataFrame:
@@ -102,14 +113,16 @@ def parse_toggle_coverage(path: Path) -> pd.DataFrame:
             if not fields.get("page", "").startswith("v_toggle/"):
                 continue
             module = fields["page"].split("/", 1)[1].split("__", 1)[0]
-            signal = fields["o"].rsplit(":", 1)[0]           # drop ":0->1"
-            signal = re.sub(r"\[\d+\]$", "", signal)           # drop the bit index
-            signal = signal.rsplit(".", 1)[-1]                 # drop generate-block prefixes
+            signal = fields["o"].rsplit(":", 1)[0]  # drop ":0->1"
+            signal = re.sub(r"\[\d+\]$", "", signal)  # drop the bit index
+            signal = signal.rsplit(".", 1)[-1]  # drop generate-block prefixes
             rows[(module, signal)] = rows.get((module, signal), 0) + int(count)
     return pd.DataFrame([(m, s, t) for (m, s), t in rows.items()], columns=["module", "signal", "toggles"])
 
 
-def bus_toggles(codes_field: np.ndarray, spikes: np.ndarray, rows: int, cols: int, chunks: int, w_bits: int, s_bits: int) -> dict[str, int]:
+def bus_toggles(
+    codes_field: np.ndarray, spikes: np.ndarray, rows: int, cols: int, chunks: int, w_bits: int, s_bits: int
+) -> dict[str, int]:
     """Exact toggles of the weight-read and spike-input buses of ``simulate_tile``'s schedule.
 
     ``codes_field``: ``[out, in]`` W-bit fields (``rtl_weight_field``); ``spikes``: ``[T, N, in]``.
@@ -123,9 +136,11 @@ def bus_toggles(codes_field: np.ndarray, spikes: np.ndarray, rows: int, cols: in
     field[:n_out, :n_in] = codes_field
     weight = 0
     for p in range(passes):
-        blocks = field[p * rows:(p + 1) * rows].reshape(rows, chunks, cols).transpose(1, 0, 2)  # [chunk, row, col]
+        blocks = field[p * rows : (p + 1) * rows].reshape(rows, chunks, cols).transpose(1, 0, 2)  # [chunk, row, col]
         # chunk cycles 0..chunks-1 once per step and returns to 0 after the last beat.
-        per_step = sum(int(popcount(blocks[a] ^ blocks[(a + 1) % chunks]).sum()) for a in range(chunks)) if chunks > 1 else 0
+        per_step = (
+            sum(int(popcount(blocks[a] ^ blocks[(a + 1) % chunks]).sum()) for a in range(chunks)) if chunks > 1 else 0
+        )
         weight += per_step * N * T
     beats = np.zeros((N, T, width), dtype=np.int64)
     beats[:, :, :n_in] = spikes.transpose(1, 0, 2)
@@ -152,13 +167,13 @@ def group_toggles(per_signal: pd.DataFrame) -> dict[str, int]:
 @dataclass(frozen=True)
 class ActivityConfig:
     arch: str = "cifarnet-tiny"
-    layer: str | None = None       # default: the first spiking conv/linear layer
-    samples: int = 4               # input samples (test split of the weights' own dataset)
-    max_rows: int = 128            # (image, position) rows simulated per configuration
-    rows: int = 16                 # tile: output neurons in parallel
-    cols: int = 16                 # tile: inputs per beat
-    train_steps: int = 60          # quick training when no checkpoint is given ...
-    train_wst: str = "4/2/2"       # ... at this W/S/T, then rebuilt at every measured W/S/T
+    layer: str | None = None  # default: the first spiking conv/linear layer
+    samples: int = 4  # input samples (test split of the weights' own dataset)
+    max_rows: int = 128  # (image, position) rows simulated per configuration
+    rows: int = 16  # tile: output neurons in parallel
+    cols: int = 16  # tile: inputs per beat
+    train_steps: int = 60  # quick training when no checkpoint is given ...
+    train_wst: str = "4/2/2"  # ... at this W/S/T, then rebuilt at every measured W/S/T
     seed: int = 0
     data_root: Path = Path("data")  # where `qsnn train` found the checkpoint's dataset
 
@@ -185,7 +200,11 @@ def model_for(wst: WST, cfg: ActivityConfig, checkpoint: Path | None, cache: dic
         trained = quick_train(cfg.arch, train_wst, steps=cfg.train_steps, seed=cfg.seed)
         cache["state"], cache["wst"] = trained.state_dict(), train_wst
     model = rebuild(cfg.arch, cache["state"], cache["wst"], wst, STAND_IN_DATASET)
-    return model, STAND_IN_DATASET, f"stand-in: {cfg.arch} trained {cfg.train_steps} steps at {cfg.train_wst} on {STAND_IN_DATASET}"
+    return (
+        model,
+        STAND_IN_DATASET,
+        f"stand-in: {cfg.arch} trained {cfg.train_steps} steps at {cfg.train_wst} on {STAND_IN_DATASET}",
+    )
 
 
 def stimuli(model: torch.nn.Module, dataset: str, cfg: ActivityConfig, cache: dict) -> torch.Tensor:
@@ -199,38 +218,68 @@ def stimuli(model: torch.nn.Module, dataset: str, cfg: ActivityConfig, cache: di
     return cache[key]
 
 
-def measure_one(wst: WST, cfg: ActivityConfig, checkpoint: Path | None, cache: dict, build_dir: Path | None) -> pd.DataFrame:
+def measure_one(
+    wst: WST, cfg: ActivityConfig, checkpoint: Path | None, cache: dict, build_dir: Path | None
+) -> pd.DataFrame:
     """Toggle counts per primitive of one W/S/T on the real layer."""
     check_wst(wst.w_bits, wst.s_bits, wst.T)
     layer, provenance = layer_for(wst, cfg, checkpoint, cache)
     return measure_layer(wst, layer, provenance, cfg, build_dir)
 
 
-def measure_layer(wst: WST, layer: RealLayer, provenance: str, cfg: ActivityConfig, build_dir: Path | None) -> pd.DataFrame:
+def measure_layer(
+    wst: WST, layer: RealLayer, provenance: str, cfg: ActivityConfig, build_dir: Path | None
+) -> pd.DataFrame:
     """Toggle counts per primitive of ``layer`` (the real layer at ``wst``) on the RTL tile."""
     fan_out, fan_in = layer.codes.shape
     # The accumulator is sized for the worst case of the layer (data-independent), like a real design.
-    acc_w = max(layer.w_bits + layer.s_bits + 3,
-                (fan_in * 2 ** max(layer.w_bits - 1, 0) * (2**layer.s_bits - 1) * 2 + 1).bit_length() + 1,
-                (layer.v_th * 2).bit_length() + 1)
+    acc_w = max(
+        layer.w_bits + layer.s_bits + 3,
+        (fan_in * 2 ** max(layer.w_bits - 1, 0) * (2**layer.s_bits - 1) * 2 + 1).bit_length() + 1,
+        (layer.v_th * 2).bit_length() + 1,
+    )
     with tempfile.TemporaryDirectory(prefix="qsnn-act-") as tmp:
         cov = Path(tmp) / "coverage.dat"
-        result = simulate_tile(layer.codes, layer.spikes, layer.w_bits, layer.s_bits, layer.v_th, rows=cfg.rows, cols=cfg.cols,
-                               acc_w=acc_w, variant="coverage", coverage=cov, build_dir=build_dir)
+        result = simulate_tile(
+            layer.codes,
+            layer.spikes,
+            layer.w_bits,
+            layer.s_bits,
+            layer.v_th,
+            rows=cfg.rows,
+            cols=cfg.cols,
+            acc_w=acc_w,
+            variant="coverage",
+            coverage=cov,
+            build_dir=build_dir,
+        )
         expected, _, _ = reference_layer(layer.codes, layer.spikes, layer.v_th, layer.s_bits)
         if not np.array_equal(result.outputs, expected):
             raise RuntimeError(f"RTL tile disagrees with the integer reference at {wst}: activity not recorded")
         groups = group_toggles(parse_toggle_coverage(cov))
-    buses = bus_toggles(rtl_weight_field(layer.codes, layer.w_bits), layer.spikes, cfg.rows, cfg.cols,
-                        result.params["CHUNKS"], layer.w_bits, layer.s_bits)
+    buses = bus_toggles(
+        rtl_weight_field(layer.codes, layer.w_bits),
+        layer.spikes,
+        cfg.rows,
+        cfg.cols,
+        result.params["CHUNKS"],
+        layer.w_bits,
+        layer.s_bits,
+    )
     groups = {k: v for k, v in groups.items() if k != "total"} | buses
     groups["total"] = sum(groups.values())
     sops = fan_in * fan_out * layer.spikes.shape[1]
-    rows = [("rtl", "rtl", wst.w_bits, wst.s_bits, wst.T, wst.bit_budget, p, t, sops, t / sops, "simulated")
-            for p, t in sorted(groups.items())]
+    rows = [
+        ("rtl", "rtl", wst.w_bits, wst.s_bits, wst.T, wst.bit_budget, p, t, sops, t / sops, "simulated")
+        for p, t in sorted(groups.items())
+    ]
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["method"] = ["bus value sequence" if p in buses else ("coverage + bus value sequence" if p == "total" else "verilator toggle coverage")
-                       for p in frame.primitive]
+    frame["method"] = [
+        "bus value sequence"
+        if p in buses
+        else ("coverage + bus value sequence" if p == "total" else "verilator toggle coverage")
+        for p in frame.primitive
+    ]
     frame["layer"] = layer.name
     frame["weights"] = provenance
     frame["input_rate"] = float((layer.spikes > 0).mean())
@@ -277,19 +326,28 @@ def measure_activity(
                 if progress:
                     progress(wst)
     table = pd.concat(frames, ignore_index=True)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=out.parent, suffix=".tmp", delete=False) as fh:
-        table.to_csv(fh, index=False)
-    os.chmod(fh.name, 0o644)  # NamedTemporaryFile is private (0600); results are shared
-    os.replace(fh.name, out)
+    from qsnn.io import atomic_write_csv  # the one atomic writer (mode 0644)
+
+    atomic_write_csv(table, Path(out))
     return table
 
 
 def budget_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Total toggles per SOP per configuration (for a quick look / the report)."""
     total = table[table.primitive == "total"]
-    return total[["w_bits", "s_bits", "T", "bit_budget", "toggles_per_sop"]].sort_values(["w_bits", "bit_budget", "T"]).reset_index(drop=True)
+    return (
+        total[["w_bits", "s_bits", "T", "bit_budget", "toggles_per_sop"]]
+        .sort_values(["w_bits", "bit_budget", "T"])
+        .reset_index(drop=True)
+    )
 
 
-__all__ = ["ActivityConfig", "measure_activity", "measure_one", "measure_layer", "parse_toggle_coverage", "group_toggles", "budget_summary"]
+__all__ = [
+    "ActivityConfig",
+    "measure_activity",
+    "measure_one",
+    "measure_layer",
+    "parse_toggle_coverage",
+    "group_toggles",
+    "budget_summary",
+]

@@ -116,7 +116,9 @@ def choose_acc_w(needed: int, acc_w: int | None, minimum: int) -> int:
         acc_w = max(24, 8 * math.ceil(needed / 8))
     acc_w = _check_range("acc_w", acc_w, 2, ACC_W_MAX, "accumulator/membrane width")
     if acc_w < needed:
-        raise ValueError(f"acc_w={acc_w} overflows on these stimuli: they need >= {needed} bits; pass acc_w=None to choose it")
+        raise ValueError(
+            f"acc_w={acc_w} overflows on these stimuli: they need >= {needed} bits; pass acc_w=None to choose it"
+        )
     if needed > ACC_W_MAX:
         raise ValueError(f"these stimuli need a {needed}-bit accumulator, more than the supported {ACC_W_MAX}")
     return acc_w
@@ -216,7 +218,13 @@ def _save_runtime(runtime: Path, obj: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build(top: str, params: dict[str, int], variant: str = "fast", build_dir: Path | None = None, defines: dict[str, int] | None = None) -> Build:
+def build(
+    top: str,
+    params: dict[str, int],
+    variant: str = "fast",
+    build_dir: Path | None = None,
+    defines: dict[str, int] | None = None,
+) -> Build:
     """Verilate and compile ``top`` with ``params`` (cached; see the module docstring)."""
     if top not in TESTBENCH:
         raise ValueError(f"unknown RTL top {top!r}: use one of {sorted(TESTBENCH)}")
@@ -235,9 +243,21 @@ def build(top: str, params: dict[str, int], variant: str = "fast", build_dir: Pa
     work = Path(tempfile.mkdtemp(prefix=f".{top}-{variant}-", dir=build_dir))
     cflags = " ".join([_OPT[variant], f"-I{TB_DIR}"] + [f"-D{k}={v}" for k, v in defines.items()])
     cmd = [
-        str(verilator.executable), "--cc", "--exe",
-        "--top-module", top, "--prefix", "Vtop", "--Mdir", str(work / "obj"), "-o", str(work / "tb"),
-        *_BUILD_FLAGS, "-CFLAGS", cflags, *[f"-G{k}={v}" for k, v in params.items()],
+        str(verilator.executable),
+        "--cc",
+        "--exe",
+        "--top-module",
+        top,
+        "--prefix",
+        "Vtop",
+        "--Mdir",
+        str(work / "obj"),
+        "-o",
+        str(work / "tb"),
+        *_BUILD_FLAGS,
+        "-CFLAGS",
+        cflags,
+        *[f"-G{k}={v}" for k, v in params.items()],
     ]
     if variant == "trace":
         cmd.append("--trace")
@@ -245,7 +265,10 @@ def build(top: str, params: dict[str, int], variant: str = "fast", build_dir: Pa
         cmd += ["--coverage-toggle", "--coverage-max-width", "4096"]
     cmd += [str(RTL_DIR / f) for f in RTL_FILES] + [str(TB_DIR / TESTBENCH[top])]
     make = ["make", "-C", str(work / "obj"), "-f", "Vtop.mk", "-j", "2", *_MAKE_VARS]
-    runtime = build_dir / f"runtime-{variant}-{hashlib.sha256(repr((str(verilator.root), _MAKE_VARS, variant, _OPT[variant])).encode()).hexdigest()[:8]}"
+    runtime = (
+        build_dir
+        / f"runtime-{variant}-{hashlib.sha256(repr((str(verilator.root), _MAKE_VARS, variant, _OPT[variant])).encode()).hexdigest()[:8]}"
+    )
     log = work / "build.log"
     try:
         run_logged(cmd, work / "verilate.log", cwd=work, env=verilator.env(), what=f"Verilator of {top}")
@@ -265,13 +288,21 @@ def build(top: str, params: dict[str, int], variant: str = "fast", build_dir: Pa
     return result
 
 
-def run_testbench(b: Build, stimulus: np.ndarray, vcd: Path | None = None, coverage: Path | None = None) -> tuple[np.ndarray, dict[str, float]]:
+def run_testbench(
+    b: Build, stimulus: np.ndarray, vcd: Path | None = None, coverage: Path | None = None
+) -> tuple[np.ndarray, dict[str, float]]:
     """Run a built testbench on an int64 stimulus; returns (int64 outputs, stats)."""
     with tempfile.TemporaryDirectory(prefix="qsnn-sim-") as tmp:
         tmp = Path(tmp)
         np.asarray(stimulus, dtype="<i8").tofile(tmp / "stim.bin")
-        cmd = [str(b.executable), str(tmp / "stim.bin"), str(tmp / "out.bin"), str(tmp / "stats.txt"),
-               str(vcd) if vcd else "-", str(coverage) if coverage else "-"]
+        cmd = [
+            str(b.executable),
+            str(tmp / "stim.bin"),
+            str(tmp / "out.bin"),
+            str(tmp / "stats.txt"),
+            str(vcd) if vcd else "-",
+            str(coverage) if coverage else "-",
+        ]
         log = tmp / "run.log"
         try:
             run_logged(cmd, log, what=f"testbench {b.top}")
@@ -290,8 +321,8 @@ def run_testbench(b: Build, stimulus: np.ndarray, vcd: Path | None = None, cover
 # ----------------------------------------------------------------------------- results
 @dataclass
 class NeuronSimResult:
-    levels: np.ndarray      # [T, N]
-    membrane: np.ndarray    # [T, N], after reset
+    levels: np.ndarray  # [T, N]
+    membrane: np.ndarray  # [T, N], after reset
     cycles: int
     sim_seconds: float
     acc_w: int
@@ -301,11 +332,11 @@ class NeuronSimResult:
 class SimResult:
     """Outputs and cycle counts of a tile or pipeline simulation."""
 
-    outputs: np.ndarray          # spike levels [T, N, out]
-    cycles: int                  # load_cycles + stream_cycles
-    load_cycles: int             # weight memory writes
-    stream_cycles: int           # first input beat to last output beat (all passes)
-    sim_seconds: float           # wall time of the C++ simulation loop
+    outputs: np.ndarray  # spike levels [T, N, out]
+    cycles: int  # load_cycles + stream_cycles
+    load_cycles: int  # weight memory writes
+    stream_cycles: int  # first input beat to last output beat (all passes)
+    sim_seconds: float  # wall time of the C++ simulation loop
     acc_w: int
     params: dict[str, int] = field(default_factory=dict)
     passes: int = 1
@@ -349,7 +380,9 @@ def simulate_neuron(
     stim = np.concatenate([[N, T, v_th, gap_permille, seed], psum.T.reshape(-1)])
     out, stats = run_testbench(b, stim, vcd=vcd)
     pairs = out.reshape(N, T, 2)
-    return NeuronSimResult(pairs[..., 0].T.copy(), pairs[..., 1].T.copy(), int(stats["cycles"]), stats["sim_seconds"], acc_w)
+    return NeuronSimResult(
+        pairs[..., 0].T.copy(), pairs[..., 1].T.copy(), int(stats["cycles"]), stats["sim_seconds"], acc_w
+    )
 
 
 # ----------------------------------------------------------------------------- tile
@@ -366,11 +399,27 @@ class TileConfig:
     v_reset: int = 0
 
     def params(self) -> dict[str, int]:
-        return {"W": self.w_bits, "S": self.s_bits, "ROWS": self.rows, "COLS": self.cols, "CHUNKS": self.chunks,
-                "ACC_W": self.acc_w, "LEAK_SHIFT": self.leak_shift, "RESET_HARD": check_reset(self.reset), "V_RESET": self.v_reset}
+        return {
+            "W": self.w_bits,
+            "S": self.s_bits,
+            "ROWS": self.rows,
+            "COLS": self.cols,
+            "CHUNKS": self.chunks,
+            "ACC_W": self.acc_w,
+            "LEAK_SHIFT": self.leak_shift,
+            "RESET_HARD": check_reset(self.reset),
+            "V_RESET": self.v_reset,
+        }
 
     def defines(self) -> dict[str, int]:
-        return {"W": self.w_bits, "S": self.s_bits, "ROWS": self.rows, "COLS": self.cols, "CHUNKS": self.chunks, "ACC_W": self.acc_w}
+        return {
+            "W": self.w_bits,
+            "S": self.s_bits,
+            "ROWS": self.rows,
+            "COLS": self.cols,
+            "CHUNKS": self.chunks,
+            "ACC_W": self.acc_w,
+        }
 
 
 def _layer_acc_bits(codes: np.ndarray, spikes: np.ndarray, v_th: int, v_reset: int) -> int:
@@ -424,7 +473,9 @@ def simulate_tile(
     rows = _check_range("rows", rows, 1, 4096, "neurons per tile")
     cols = _check_range("cols", cols, 1, 4096, "inputs per beat")
     need = math.ceil(n_in / cols)
-    chunks = need if chunks is None else _check_range("chunks", chunks, need, 1 << 20, f"at least ceil(in/cols) = {need}")
+    chunks = (
+        need if chunks is None else _check_range("chunks", chunks, need, 1 << 20, f"at least ceil(in/cols) = {need}")
+    )
     check_reset(reset)
     v_th = check_v_th(v_th)
     acc_w = choose_acc_w(_layer_acc_bits(codes, spikes, v_th, v_reset), acc_w, minimum=w_bits + s_bits + 3)
@@ -442,12 +493,20 @@ def simulate_tile(
     passes = field_codes.shape[0] // rows
     parts: list[np.ndarray] = [np.array([passes, v_th, gap_permille, seed])]
     for p in range(passes):
-        block = field_codes[p * rows:(p + 1) * rows].reshape(rows, chunks, cols).transpose(1, 0, 2)
+        block = field_codes[p * rows : (p + 1) * rows].reshape(rows, chunks, cols).transpose(1, 0, 2)
         parts += [block.reshape(-1), np.array([N, T]), padded.reshape(-1)]
     out, stats = run_testbench(b, np.concatenate(parts), vcd=vcd, coverage=coverage)
     levels = out.reshape(passes, N, T, rows).transpose(2, 1, 0, 3).reshape(T, N, passes * rows)[:, :, :n_out]
-    return SimResult(levels.copy(), int(stats["cycles"]), int(stats["load_cycles"]), int(stats["stream_cycles"]),
-                     stats["sim_seconds"], acc_w, cfg.params(), passes)
+    return SimResult(
+        levels.copy(),
+        int(stats["cycles"]),
+        int(stats["load_cycles"]),
+        int(stats["stream_cycles"]),
+        stats["sim_seconds"],
+        acc_w,
+        cfg.params(),
+        passes,
+    )
 
 
 # ----------------------------------------------------------------------------- pipeline
@@ -496,10 +555,25 @@ def simulate_pipeline(
     T, N, n_in = spikes.shape
     chunks1 = math.ceil(n_in / c1)
     wd = max(n1 * c1, n2 * c2, n3 * c3) * w_bits
-    params = {"W": w_bits, "S": s_bits, "ACC_W": acc_w, "LEAK_SHIFT": leak_shift, "RESET_HARD": reset_hard,
-              "COLS1": c1, "CHUNKS1": chunks1, "ROWS1": n1, "COLS2": c2, "ROWS2": n2, "COLS3": c3, "ROWS3": n3,
-              "WD": wd, "AWMAX": max(1, math.ceil(math.log2(max(chunks1, n1 // c2, n2 // c3, 2))))}
-    defines = {k: params[k] for k in ("W", "S", "ACC_W", "COLS1", "CHUNKS1", "ROWS1", "COLS2", "ROWS2", "COLS3", "ROWS3")}
+    params = {
+        "W": w_bits,
+        "S": s_bits,
+        "ACC_W": acc_w,
+        "LEAK_SHIFT": leak_shift,
+        "RESET_HARD": reset_hard,
+        "COLS1": c1,
+        "CHUNKS1": chunks1,
+        "ROWS1": n1,
+        "COLS2": c2,
+        "ROWS2": n2,
+        "COLS3": c3,
+        "ROWS3": n3,
+        "WD": wd,
+        "AWMAX": max(1, math.ceil(math.log2(max(chunks1, n1 // c2, n2 // c3, 2)))),
+    }
+    defines = {
+        k: params[k] for k in ("W", "S", "ACC_W", "COLS1", "CHUNKS1", "ROWS1", "COLS2", "ROWS2", "COLS3", "ROWS3")
+    }
     b = build("qsnn_pipeline", params, variant=variant, build_dir=build_dir, defines=defines)
 
     def blocks(c: np.ndarray, cols_l: int) -> np.ndarray:
@@ -511,9 +585,25 @@ def simulate_pipeline(
 
     padded = np.zeros((N, T, chunks1 * c1), dtype=np.int64)
     padded[:, :, :n_in] = spikes.transpose(1, 0, 2)
-    stim = np.concatenate([[v_th, gap_permille, seed, N, T], blocks(codes[0], c1), blocks(codes[1], c2),
-                           blocks(codes[2], c3), padded.reshape(-1)])
+    stim = np.concatenate(
+        [
+            [v_th, gap_permille, seed, N, T],
+            blocks(codes[0], c1),
+            blocks(codes[1], c2),
+            blocks(codes[2], c3),
+            padded.reshape(-1),
+        ]
+    )
     out, stats = run_testbench(b, stim, vcd=vcd)
     levels = out.reshape(N, T, n3).transpose(1, 0, 2)
-    return SimResult(levels.copy(), int(stats["cycles"]), int(stats["load_cycles"]), int(stats["stream_cycles"]),
-                     stats["sim_seconds"], acc_w, params, 1, int(stats["stall_cycles"]))
+    return SimResult(
+        levels.copy(),
+        int(stats["cycles"]),
+        int(stats["load_cycles"]),
+        int(stats["stream_cycles"]),
+        stats["sim_seconds"],
+        acc_w,
+        params,
+        1,
+        int(stats["stall_cycles"]),
+    )

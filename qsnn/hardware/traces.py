@@ -20,7 +20,6 @@ The simulation is checked bit-exact against ``lif_integer`` before writing.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +35,17 @@ FAN_IN = 8
 SAMPLES = 2
 GAP_PERMILLE = 150
 # VCD signal name in qsnn_neuron -> CSV signal name
-TRACE_SIGNALS = {"state": "state", "psum": "psum", "in_valid": "valid", "in_last": "last", "v_int": "v_int",
-                 "membrane": "membrane", "spike": "spike", "out_valid": "out_valid", "v_th": "v_th"}
+TRACE_SIGNALS = {
+    "state": "state",
+    "psum": "psum",
+    "in_valid": "valid",
+    "in_last": "last",
+    "v_int": "v_int",
+    "membrane": "membrane",
+    "spike": "spike",
+    "out_valid": "out_valid",
+    "v_th": "v_th",
+}
 SIGNED = {"psum", "v_int", "membrane"}
 
 
@@ -62,7 +70,9 @@ def trace_stimulus(cfg: TraceConfig) -> tuple[np.ndarray, int]:
     rng = np.random.default_rng(cfg.seed)
     w_top = 2 ** (cfg.w_bits - 1) - 1 if cfg.w_bits > 1 else 1
     # Mostly excitatory weights, so the membrane visibly climbs to threshold.
-    weights = rng.integers(-w_top // 4, w_top + 1, size=FAN_IN) if cfg.w_bits > 1 else rng.choice([-1, 1, 1], size=FAN_IN)
+    weights = (
+        rng.integers(-w_top // 4, w_top + 1, size=FAN_IN) if cfg.w_bits > 1 else rng.choice([-1, 1, 1], size=FAN_IN)
+    )
     spikes = rng.integers(0, 2**cfg.s_bits, size=(cfg.T, SAMPLES, FAN_IN))
     psum = spikes @ weights
     scale = max(1, int(np.abs(psum).mean()))
@@ -126,7 +136,9 @@ def trace_one(cfg: TraceConfig, vcd: Path, build_dir: Path | None = None) -> pd.
     """Simulate one allocation with a VCD, check it bit-exact, return its long-form rows."""
     check_wst(cfg.w_bits, cfg.s_bits, cfg.T)
     psum, v_th = trace_stimulus(cfg)
-    result = simulate_neuron(psum, v_th, cfg.s_bits, gap_permille=GAP_PERMILLE, seed=cfg.seed, vcd=vcd, build_dir=build_dir)
+    result = simulate_neuron(
+        psum, v_th, cfg.s_bits, gap_permille=GAP_PERMILLE, seed=cfg.seed, vcd=vcd, build_dir=build_dir
+    )
     levels, membrane = lif_integer(torch.from_numpy(psum), v_th, cfg.s_bits)
     if not (np.array_equal(result.levels, levels.numpy()) and np.array_equal(result.membrane, membrane.numpy())):
         raise RuntimeError(f"RTL neuron disagrees with lif_integer for {cfg.label}; VCD: {vcd}")
@@ -157,9 +169,6 @@ def write_fig2_traces(out_dir: Path, w_bits: int = 8, seed: int = 0, build_dir: 
         frame = trace_one(cfg, tmp_vcd, build_dir)
         os.replace(tmp_vcd, vcd)
         frames.append(frame)
-    target = out_dir / "fig2_traces.csv"
-    with tempfile.NamedTemporaryFile("w", dir=out_dir, suffix=".tmp", delete=False) as fh:
-        pd.concat(frames, ignore_index=True).to_csv(fh, index=False)
-    os.chmod(fh.name, 0o644)  # NamedTemporaryFile is private (0600); results are shared
-    os.replace(fh.name, target)
-    return target
+    from qsnn.io import atomic_write_csv  # the one atomic writer (mode 0644)
+
+    return atomic_write_csv(pd.concat(frames, ignore_index=True), out_dir / "fig2_traces.csv")

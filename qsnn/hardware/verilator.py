@@ -45,7 +45,9 @@ class Verilator:
         return env
 
     def version(self) -> str:
-        out = subprocess.run([str(self.executable), "--version"], env=self.env(), capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [str(self.executable), "--version"], env=self.env(), capture_output=True, text=True, check=True
+        )
         return out.stdout.strip()
 
 
@@ -72,7 +74,9 @@ def check_build_tools() -> None:
         raise ToolError(f"missing build tools {missing}: install them (e.g. apt-get install make g++)")
 
 
-def run_logged(cmd: list[str], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None, what: str = "command") -> None:
+def run_logged(
+    cmd: list[str], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None, what: str = "command"
+) -> None:
     """Run ``cmd`` with stdout+stderr to ``log``; raise :class:`ToolError` naming the log on failure."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as fh:

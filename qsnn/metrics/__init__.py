@@ -98,6 +98,14 @@ fit within 2 % (Spikformer-4-384: 0.7705 G MACs per step vs the printed 0.77; Sp
 6.6125 G = Table 1's 4/2/1 S-ACE 52.90 / 8). It never replaces ours: tables and figures show
 the primary count; ``qsnn paper-costs`` and the reproduction report show both.
 
+Any spiking network, and NIR graphs
+-----------------------------------
+:func:`profile` (:mod:`qsnn.metrics.profile`) counts the same table for any ``nn.Module``
+(SpikingJelly, snnTorch, plain PyTorch) from one real forward pass, reading bit-widths from the
+values it sees; on qsnn's models it equals :func:`cost_table`. :mod:`qsnn.metrics.nir` counts it
+for a NIR graph from its weights and shapes (``qsnn cost --nir FILE``). Both end in
+:func:`~qsnn.metrics.cost.build_report`, the one implementation of the formulas above.
+
 Published cells and the paper's inconsistencies
 -----------------------------------------------
 ``qsnn paper-costs`` (:func:`qsnn.metrics.paper.paper_cells`) gives every one of the 138
@@ -117,13 +125,28 @@ from qsnn.metrics.cost import (
     STRICT_CONVENTION,
     CostReport,
     CountingConvention,
+    build_report,
     cost_frame,
     cost_table,
     rebind_bits,
 )
+from qsnn.metrics.profile import profile
 from qsnn.metrics.trace import LayerTrace, count_params, trace_layers
 
 __all__ = [
-    "PAPER_CONVENTION", "PAPER_COUNTER", "PRIMARY_CONVENTION", "STRICT_CONVENTION", "ActivityRecorder", "CostReport", "CountingConvention", "LayerTrace",
-    "cost_frame", "cost_table", "count_params", "rebind_bits", "trace_layers",
+    "PAPER_CONVENTION",
+    "PAPER_COUNTER",
+    "PRIMARY_CONVENTION",
+    "STRICT_CONVENTION",
+    "ActivityRecorder",
+    "CostReport",
+    "CountingConvention",
+    "LayerTrace",
+    "build_report",
+    "cost_frame",
+    "cost_table",
+    "count_params",
+    "profile",
+    "rebind_bits",
+    "trace_layers",
 ]

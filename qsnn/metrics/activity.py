@@ -69,9 +69,14 @@ class ActivityRecorder:
     def neuron_table(self) -> pd.DataFrame:
         """One row per neuron that fired at least once: ``layer, s_bits, firing_rate, hist``."""
         rows = [
-            {"layer": name, "s_bits": n.s_bits, "firing_rate": n.stats["nonzero"] / n.stats["total"],
-             "hist": [int(v) for v in n.stats["hist"].tolist()]}
-            for name, n in self._neurons.items() if n.stats["total"] > 0
+            {
+                "layer": name,
+                "s_bits": n.s_bits,
+                "firing_rate": n.stats["nonzero"] / n.stats["total"],
+                "hist": [int(v) for v in n.stats["hist"].tolist()],
+            }
+            for name, n in self._neurons.items()
+            if n.stats["total"] > 0
         ]
         return pd.DataFrame(rows, columns=["layer", "s_bits", "firing_rate", "hist"])
 

@@ -45,8 +45,16 @@ def _out(n: int, kernel: int, stride: int, padding: int) -> int:
     return (n + 2 * padding - kernel) // stride + 1
 
 
-def imagenet_resnet_macs(depth: int, size: int = 224, *, num_classes: int = 1000, stem: bool = True, fc: bool = True,
-                         shortcuts: bool = True, maxpool_padding: int = 1) -> int:
+def imagenet_resnet_macs(
+    depth: int,
+    size: int = 224,
+    *,
+    num_classes: int = 1000,
+    stem: bool = True,
+    fc: bool = True,
+    shortcuts: bool = True,
+    maxpool_padding: int = 1,
+) -> int:
     """MACs per image of torchvision's ResNet-``depth`` (SEW and plain spiking alike) at ``size`` x ``size``.
 
     7x7/2 stem (pad 3), 3x3/2 max-pool (pad ``maxpool_padding``), four stages with the stride
@@ -87,7 +95,9 @@ class ScanResult:
 
 def resolution_scan(depth: int, published_macs: float, sizes=SCAN_SIZES, **flags) -> ScanResult:
     """The input side in ``sizes`` whose ResNet-``depth`` MACs come closest to ``published_macs``."""
-    results = [ScanResult(s, m, m / published_macs - 1.0) for s in sizes for m in [imagenet_resnet_macs(depth, s, **flags)]]
+    results = [
+        ScanResult(s, m, m / published_macs - 1.0) for s in sizes for m in [imagenet_resnet_macs(depth, s, **flags)]
+    ]
     return min(results, key=lambda r: (abs(r.rel_dev), r.size))
 
 
@@ -119,5 +129,12 @@ def imagenet_depth(arch: str) -> int | None:
     return None
 
 
-__all__ = ["IMAGENET_RESNETS", "SCAN_SIZES", "ScanResult", "imagenet_depth", "imagenet_resnet_macs", "layer_variants",
-           "resolution_scan"]
+__all__ = [
+    "IMAGENET_RESNETS",
+    "SCAN_SIZES",
+    "ScanResult",
+    "imagenet_depth",
+    "imagenet_resnet_macs",
+    "layer_variants",
+    "resolution_scan",
+]

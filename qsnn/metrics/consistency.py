@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-TOLERANCE = 0.02
+from qsnn.paper_tables import TOLERANCE  # the one comparison tolerance (2 %)
+
 EQ8_TOLERANCE = 0.0025
 POWERS_OF_TWO = (1, 2, 4, 8, 16)
 
@@ -78,11 +79,18 @@ def eq8_findings(frame: pd.DataFrame, table: int) -> list[Finding]:
         w = int(rec["w_bits"])
         ratio = s_ace / (w * sops)
         if abs(ratio - 1.0) > EQ8_TOLERANCE:
-            found.append(Finding(
-                "eq8", table, (int(rec["row"]),), ("sops_G", "s_ace_G"), ratio,
-                f"Table {table} row {int(rec['row'])} ({rec['arch_id']} {_wst(rec)}) prints S-ACE {s_ace:g} = "
-                f"{s_ace / sops:.4g} x its SOPs {sops:g}, but Eq. 8 requires S-ACE = W x SOPs = {w} x {sops:g} = "
-                f"{w * sops:.4g} (printed {100 * (ratio - 1):+.2f} %)"))
+            found.append(
+                Finding(
+                    "eq8",
+                    table,
+                    (int(rec["row"]),),
+                    ("sops_G", "s_ace_G"),
+                    ratio,
+                    f"Table {table} row {int(rec['row'])} ({rec['arch_id']} {_wst(rec)}) prints S-ACE {s_ace:g} = "
+                    f"{s_ace / sops:.4g} x its SOPs {sops:g}, but Eq. 8 requires S-ACE = W x SOPs = {w} x {sops:g} = "
+                    f"{w * sops:.4g} (printed {100 * (ratio - 1):+.2f} %)",
+                )
+            )
     return found
 
 
@@ -91,7 +99,9 @@ def _clusters(values: dict[int, float], tol: float) -> list[list[int]]:
     remaining = sorted(values, key=lambda r: values[r])
     groups = []
     while remaining:
-        best = max(([r for r in remaining if abs(values[r] / values[seed] - 1.0) <= tol] for seed in remaining), key=len)
+        best = max(
+            ([r for r in remaining if abs(values[r] / values[seed] - 1.0) <= tol] for seed in remaining), key=len
+        )
         groups.append(best)
         remaining = [r for r in remaining if r not in best]
     return sorted(groups, key=lambda g: (-len(g), min(g)))
@@ -117,13 +127,21 @@ def equal_budget_findings(frame: pd.DataFrame, table: int) -> list[Finding]:
         for minority in clusters[1:]:
             for row in minority:
                 rec = by_row[row]
-                found.append(Finding(
-                    "equal-budget", table, (row,), ("s_ace_G",), values[row] / ref,
-                    f"Table {table} row {row} ({arch} {_wst(rec)}) prints S-ACE {values[row]:g} at bit budget {budget}, "
-                    f"where {peers_text} print {min(values[r] for r in majority):g}-{max(values[r] for r in majority):g}: "
-                    f"equal budgets must give equal S-ACE in one architecture (Eq. 8), they differ by "
-                    f"{100 * (values[row] / ref - 1):+.1f} % (MAC bases {values[row] / budget:.4g} G vs "
-                    f"{ref / budget:.4g} G per step)", tuple(majority)))
+                found.append(
+                    Finding(
+                        "equal-budget",
+                        table,
+                        (row,),
+                        ("s_ace_G",),
+                        values[row] / ref,
+                        f"Table {table} row {row} ({arch} {_wst(rec)}) prints S-ACE {values[row]:g} at bit budget {budget}, "
+                        f"where {peers_text} print {min(values[r] for r in majority):g}-{max(values[r] for r in majority):g}: "
+                        f"equal budgets must give equal S-ACE in one architecture (Eq. 8), they differ by "
+                        f"{100 * (values[row] / ref - 1):+.1f} % (MAC bases {values[row] / budget:.4g} G vs "
+                        f"{ref / budget:.4g} G per step)",
+                        tuple(majority),
+                    )
+                )
     return found
 
 
@@ -152,11 +170,19 @@ def params_w_findings(frame: pd.DataFrame, table: int) -> list[Finding]:
             fits = [w_alt for w_alt in POWERS_OF_TWO if abs(printed / (ref * w_alt) - 1.0) <= TOLERANCE]
             fit = float(fits[0]) if fits else math.nan
             fit_text = f"which is the W={fits[0]} value ({ref * fits[0]:.4g} M)" if fits else "which fits no W in 1..16"
-            found.append(Finding(
-                "params-w", table, (row,), ("params_M",), fit,
-                f"Table {table} row {row} ({arch} {_wst(rec)}) prints Params {printed:g} M, {fit_text}: rows "
-                f"{', '.join(str(r) for r in sorted(majority))} of the same architecture print {ref:.4g} M per weight bit "
-                f"(Params = params x W / 16), i.e. {ref * w:.4g} M at W={w}", tuple(sorted(majority))))
+            found.append(
+                Finding(
+                    "params-w",
+                    table,
+                    (row,),
+                    ("params_M",),
+                    fit,
+                    f"Table {table} row {row} ({arch} {_wst(rec)}) prints Params {printed:g} M, {fit_text}: rows "
+                    f"{', '.join(str(r) for r in sorted(majority))} of the same architecture print {ref:.4g} M per weight bit "
+                    f"(Params = params x W / 16), i.e. {ref * w:.4g} M at W={w}",
+                    tuple(sorted(majority)),
+                )
+            )
     return found
 
 
@@ -168,5 +194,12 @@ def consistency_findings(tables: dict[int, pd.DataFrame]) -> list[Finding]:
     return found
 
 
-__all__ = ["EQ8_TOLERANCE", "Finding", "TOLERANCE", "consistency_findings", "eq8_findings",
-           "equal_budget_findings", "params_w_findings"]
+__all__ = [
+    "EQ8_TOLERANCE",
+    "Finding",
+    "TOLERANCE",
+    "consistency_findings",
+    "eq8_findings",
+    "equal_budget_findings",
+    "params_w_findings",
+]

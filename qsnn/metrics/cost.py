@@ -15,8 +15,19 @@ from qsnn.metrics.trace import LayerTrace, count_params, model_time_steps, resol
 from qsnn.wst import FULL_PRECISION_BITS, WST
 
 LAYER_COLUMNS = [
-    "layer", "kind", "macs", "w_bits", "in_bits", "T", "params", "sops", "s_ace", "firing_rate", "ns_ace",
-    "counted", "cost_in_bits",
+    "layer",
+    "kind",
+    "macs",
+    "w_bits",
+    "in_bits",
+    "T",
+    "params",
+    "sops",
+    "s_ace",
+    "firing_rate",
+    "ns_ace",
+    "counted",
+    "cost_in_bits",
 ]
 
 
@@ -78,10 +89,16 @@ class CostReport:
     convention: CountingConvention = field(default=PAPER_CONVENTION)
 
     def to_dict(self, with_layers: bool = False) -> dict:
-        out = {**self.totals, "input_shape": list(self.input_shape), "T": self.T,
-               "convention": {"real_input_bits": self.convention.real_input_bits,
-                              "count_attention_matmuls": self.convention.count_attention_matmuls,
-                              "paper_counter": self.convention.paper_counter}}
+        out = {
+            **self.totals,
+            "input_shape": list(self.input_shape),
+            "T": self.T,
+            "convention": {
+                "real_input_bits": self.convention.real_input_bits,
+                "count_attention_matmuls": self.convention.count_attention_matmuls,
+                "paper_counter": self.convention.paper_counter,
+            },
+        }
         if with_layers:
             rows = self.layers.astype(object).where(self.layers.notna(), None)
             out["layers"] = rows.to_dict(orient="records")
@@ -99,7 +116,11 @@ def rebind_bits(traces: list[LayerTrace], probe: WST, target: WST) -> list[Layer
         raise ValueError("the probe allocation needs distinct W and S to tell the two apart")
     mapping = {probe.w_bits: target.w_bits, probe.s_bits: target.s_bits}
     return [
-        replace(t, w_bits=mapping.get(t.w_bits, t.w_bits), in_bits=None if t.in_bits is None else mapping.get(t.in_bits, t.in_bits))
+        replace(
+            t,
+            w_bits=mapping.get(t.w_bits, t.w_bits),
+            in_bits=None if t.in_bits is None else mapping.get(t.in_bits, t.in_bits),
+        )
         for t in traces
     ]
 
@@ -124,8 +145,13 @@ def _firing_rate(trace: LayerTrace, firing_rates: dict | None) -> float | None:
     raise ValueError(f"firing_rates has no rate for spiking layer {trace.name!r}; record it with ActivityRecorder")
 
 
-def cost_frame(traces: list[LayerTrace], T: int, s_bits: int, convention: CountingConvention = PAPER_CONVENTION,
-               firing_rates: dict | None = None) -> pd.DataFrame:
+def cost_frame(
+    traces: list[LayerTrace],
+    T: int,
+    s_bits: int,
+    convention: CountingConvention = PAPER_CONVENTION,
+    firing_rates: dict | None = None,
+) -> pd.DataFrame:
     """The per-layer table for traced layers run over ``T`` steps (``s_bits``: the network's S).
 
     Two conventions live here (numbers for one row in :mod:`qsnn.metrics`): an input of
@@ -144,12 +170,23 @@ def cost_frame(traces: list[LayerTrace], T: int, s_bits: int, convention: Counti
         sops = t.macs * in_bits * T if counted else 0.0
         s_ace = t.macs * t.w_bits * in_bits * T if counted else 0.0  # Eq. 8: n_{w,s} * BB, BB = W*S*T
         fr = _firing_rate(t, firing_rates)
-        rows.append({
-            "layer": t.name, "kind": t.kind, "macs": t.macs, "w_bits": t.w_bits, "in_bits": t.in_bits, "T": T,
-            "params": t.params, "sops": sops, "s_ace": s_ace, "firing_rate": fr,
-            "ns_ace": None if fr is None else fr * s_ace,  # Eq. 9
-            "counted": counted, "cost_in_bits": in_bits,
-        })
+        rows.append(
+            {
+                "layer": t.name,
+                "kind": t.kind,
+                "macs": t.macs,
+                "w_bits": t.w_bits,
+                "in_bits": t.in_bits,
+                "T": T,
+                "params": t.params,
+                "sops": sops,
+                "s_ace": s_ace,
+                "firing_rate": fr,
+                "ns_ace": None if fr is None else fr * s_ace,  # Eq. 9
+                "counted": counted,
+                "cost_in_bits": in_bits,
+            }
+        )
     return pd.DataFrame(rows, columns=LAYER_COLUMNS)
 
 
@@ -168,7 +205,12 @@ def totals_of(frame: pd.DataFrame, params: int, w_bits: int | None) -> dict:
     }
 
 
-def _network_s_bits(model: nn.Module, traces: list[LayerTrace]) -> int:
+def network_s_bits(model: nn.Module, traces: list[LayerTrace]) -> int:
+    """The network's S: the one a real-valued input is charged at under the primary convention.
+
+    A model with a W/S/T allocation (``model.wst``) has it; otherwise the widest spike input
+    of its synaptic layers (1 for a network with binary spikes only).
+    """
     wst = getattr(model, "wst", None)
     if wst is not None:
         return int(wst.s_bits)
@@ -176,8 +218,29 @@ def _network_s_bits(model: nn.Module, traces: list[LayerTrace]) -> int:
     return max(widths) if widths else 1
 
 
-def cost_table(model: nn.Module, input_shape=None, firing_rates: dict | None = None,
-               convention: CountingConvention = PAPER_CONVENTION) -> CostReport:
+def build_report(
+    traces: list[LayerTrace],
+    T: int,
+    s_bits: int,
+    params: int,
+    w_bits: int | None,
+    input_shape: tuple[int, ...],
+    convention: CountingConvention = PAPER_CONVENTION,
+    firing_rates: dict | None = None,
+) -> CostReport:
+    """The one place layer traces become a :class:`CostReport`: :func:`cost_table` (shape tracing),
+    :func:`qsnn.metrics.profile` (a real forward pass) and the NIR reader all end here, so the
+    formulas of Eqs. 8 and 9 exist once."""
+    frame = cost_frame(traces, T, s_bits, convention, firing_rates)
+    return CostReport(frame, totals_of(frame, params, w_bits), tuple(input_shape), T, convention)
+
+
+def cost_table(
+    model: nn.Module,
+    input_shape=None,
+    firing_rates: dict | None = None,
+    convention: CountingConvention = PAPER_CONVENTION,
+) -> CostReport:
     """Count a model's costs by shape tracing (no real forward pass).
 
     ``input_shape``: ``(C, H, W)`` of one sample, default ``model.input_shape``.
@@ -187,8 +250,14 @@ def cost_table(model: nn.Module, input_shape=None, firing_rates: dict | None = N
     """
     shape = resolve_input_shape(model, input_shape)
     traces = trace_layers(model, shape)
-    T = model_time_steps(model)
-    frame = cost_frame(traces, T, _network_s_bits(model, traces), convention, firing_rates)
     wst = getattr(model, "wst", None)
-    totals = totals_of(frame, count_params(model), None if wst is None else int(wst.w_bits))
-    return CostReport(frame, totals, shape, T, convention)
+    return build_report(
+        traces,
+        model_time_steps(model),
+        network_s_bits(model, traces),
+        count_params(model),
+        None if wst is None else int(wst.w_bits),
+        shape,
+        convention,
+        firing_rates,
+    )

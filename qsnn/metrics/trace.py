@@ -147,8 +147,16 @@ def trace_layers(model: nn.Module, input_shape=None) -> list[LayerTrace]:
         for h in handles:
             h.remove()
     return [
-        LayerTrace(names[m], _kind(m), n / steps, _layer_params(m), int(m.w_bits), None if m.in_bits is None else int(m.in_bits),
-                   role=str(getattr(m, "cost_role", "") or ""), macs_unpadded=unpadded[m] / steps)
+        LayerTrace(
+            names[m],
+            _kind(m),
+            n / steps,
+            _layer_params(m),
+            int(m.w_bits),
+            None if m.in_bits is None else int(m.in_bits),
+            role=str(getattr(m, "cost_role", "") or ""),
+            macs_unpadded=unpadded[m] / steps,
+        )
         for m, n in macs.items()
     ]
 

@@ -32,21 +32,25 @@ from torch import nn
 
 from qsnn.layers import MultiStep, QLinear
 from qsnn.models.base import SpikingNetwork
+from qsnn.models.blocks import CIFAR, TINY, TINY_MIN_SIDE, ConvBNLIF, check_input_shape, make_lif
 from qsnn.models.registry import register
-from qsnn.models.resnet import CIFAR, TINY, TINY_MIN_SIDE, ConvBNLIF, check_input_shape, make_lif
 from qsnn.wst import WST
 
 VOTES_PER_CLASS = 10
 
 
 class CIFARNet(SpikingNetwork):
-    def __init__(self, wst: WST, num_classes: int, input_shape, *, width: int, hidden: int, neuron_kw: dict, dropout: float = 0.5):
+    def __init__(
+        self, wst: WST, num_classes: int, input_shape, *, width: int, hidden: int, neuron_kw: dict, dropout: float = 0.5
+    ):
         super().__init__(wst, num_classes, check_input_shape(input_shape, TINY_MIN_SIDE))
         c, h, w = self.input_shape
         s = wst.s_bits
         convs = []
         for i in range(6):
-            convs.append(ConvBNLIF(wst, c if i == 0 else width, width, 3, in_bits=None if i == 0 else s, neuron_kw=neuron_kw))
+            convs.append(
+                ConvBNLIF(wst, c if i == 0 else width, width, 3, in_bits=None if i == 0 else s, neuron_kw=neuron_kw)
+            )
             if i in (2, 5):
                 convs.append(MultiStep(nn.MaxPool2d(2, 2)))
         self.features = nn.Sequential(*convs)
@@ -66,7 +70,13 @@ class CIFARNet(SpikingNetwork):
         return votes.unflatten(-1, (self.num_classes, VOTES_PER_CLASS)).mean(-1)
 
 
-@register("cifarnet", family="cifarnet", **CIFAR, description="CIFARNet of Fang et al. (PLIF, ICCV 2021)")
+@register(
+    "cifarnet",
+    family="cifarnet",
+    **CIFAR,
+    stand_in="cifarnet-tiny",
+    description="CIFARNet of Fang et al. (PLIF, ICCV 2021)",
+)
 def cifarnet(wst: WST, num_classes: int, input_shape, **neuron_kw) -> CIFARNet:
     return CIFARNet(wst, num_classes, input_shape, width=256, hidden=2048, neuron_kw=neuron_kw)
 

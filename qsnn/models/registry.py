@@ -29,21 +29,56 @@ class ArchSpec:
     num_classes: int
     tiny: bool = False  # a small sibling for the quick profile
     description: str = ""
+    # The tiny sibling the quick profile trains in this architecture's place (a tiny one trains itself).
+    stand_in: str | None = None
 
 
 _ARCHS: dict[str, ArchSpec] = {}
 
 
-def register(name: str, *, family: str, input_shape: tuple[int, int, int], num_classes: int, tiny: bool = False, description: str = ""):
-    """Decorator: register ``builder(wst, num_classes, input_shape, **kwargs) -> nn.Module``."""
+def register(
+    name: str,
+    *,
+    family: str,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    tiny: bool = False,
+    description: str = "",
+    stand_in: str | None = None,
+):
+    """Decorator: register ``builder(wst, num_classes, input_shape, **kwargs) -> nn.Module``.
+
+    ``stand_in``: the registered tiny sibling the quick profile trains instead (required for a
+    full-scale architecture that a quick-profile config trains; a tiny one trains itself).
+    """
+    if tiny and stand_in is not None:
+        raise ValueError(f"architecture {name!r} is tiny, so it is its own stand-in; drop stand_in={stand_in!r}")
 
     def wrap(builder):
         if name in _ARCHS:
             raise ValueError(f"architecture {name!r} is registered twice")
-        _ARCHS[name] = ArchSpec(name, family, builder, tuple(input_shape), num_classes, tiny, description)
+        _ARCHS[name] = ArchSpec(name, family, builder, tuple(input_shape), num_classes, tiny, description, stand_in)
         return builder
 
     return wrap
+
+
+def stand_in_of(name: str) -> str:
+    """The architecture the quick profile trains for ``name``: its registered tiny sibling, or itself if tiny."""
+    spec = arch_spec(name)
+    if spec.tiny:
+        return name
+    if spec.stand_in is None:
+        raise ValueError(
+            f'architecture {name!r} registers no stand-in for the quick profile; add stand_in="<tiny sibling>" '
+            f"to its register(...) call (tiny siblings: {', '.join(list_archs(tiny=True))})"
+        )
+    if spec.stand_in not in _ARCHS or not _ARCHS[spec.stand_in].tiny:
+        raise ValueError(
+            f"architecture {name!r}: its stand_in {spec.stand_in!r} is not a registered tiny architecture "
+            f"(tiny siblings: {', '.join(list_archs(tiny=True))})"
+        )
+    return spec.stand_in
 
 
 def list_archs(family: str | None = None, tiny: bool | None = None) -> list[str]:

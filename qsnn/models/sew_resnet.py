@@ -30,7 +30,7 @@ so that the clamp does not cut SEW's identity gradient path, which is the point
 of the SEW design.
 
 Other conventions (W on every layer, ``in_bits`` of the stem and classifier) are
-those of :mod:`qsnn.models.resnet`.
+those of :mod:`qsnn.models.blocks`.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ import torch
 from torch import nn
 
 from qsnn.functional import spike_levels
-from qsnn.models.registry import register
-from qsnn.models.resnet import (
+from qsnn.models.blocks import (
     CIFAR,
     IMAGENET,
     TINY,
@@ -49,6 +48,7 @@ from qsnn.models.resnet import (
     StagedResNet,
     threshold_of,
 )
+from qsnn.models.registry import register
 from qsnn.wst import WST
 
 
@@ -114,8 +114,16 @@ def _sew(depth: int, stem: str):
 
     def build(wst: WST, num_classes: int, input_shape, **neuron_kw) -> StagedResNet:
         return StagedResNet(
-            wst, num_classes, input_shape, block=block, widths=(64, 128, 256, 512), depths=depths,
-            strides=(1, 2, 2, 2), stem=stem, stem_width=64, neuron_kw=neuron_kw,
+            wst,
+            num_classes,
+            input_shape,
+            block=block,
+            widths=(64, 128, 256, 512),
+            depths=depths,
+            strides=(1, 2, 2, 2),
+            stem=stem,
+            stem_width=64,
+            neuron_kw=neuron_kw,
             min_side=32 if stem == "imagenet" else 8,
         )
 
@@ -123,17 +131,34 @@ def _sew(depth: int, stem: str):
 
 
 for _depth in LAYOUTS:
-    register(f"sew-resnet-{_depth}", family="sew-resnet", **IMAGENET, description=f"SEW-ResNet-{_depth} (ADD), ImageNet form")(
-        _sew(_depth, "imagenet")
-    )
-    register(f"sew-resnet-{_depth}-cifar", family="sew-resnet", **CIFAR, description=f"SEW-ResNet-{_depth} (ADD), CIFAR form")(
-        _sew(_depth, "cifar")
-    )
+    register(
+        f"sew-resnet-{_depth}",
+        family="sew-resnet",
+        **IMAGENET,
+        stand_in="sew-resnet-tiny",
+        description=f"SEW-ResNet-{_depth} (ADD), ImageNet form",
+    )(_sew(_depth, "imagenet"))
+    register(
+        f"sew-resnet-{_depth}-cifar",
+        family="sew-resnet",
+        **CIFAR,
+        stand_in="sew-resnet-tiny",
+        description=f"SEW-ResNet-{_depth} (ADD), CIFAR form",
+    )(_sew(_depth, "cifar"))
 
 
 @register("sew-resnet-tiny", family="sew-resnet", **TINY, description="stem + 2 SEW blocks (16/32 ch) for 8x8 inputs")
 def sew_resnet_tiny(wst: WST, num_classes: int, input_shape, **neuron_kw) -> StagedResNet:
     return StagedResNet(
-        wst, num_classes, input_shape, block=SEWBasicBlock, widths=(16, 32), depths=(1, 1), strides=(1, 2),
-        stem="cifar", stem_width=16, neuron_kw=neuron_kw, min_side=TINY_MIN_SIDE,
+        wst,
+        num_classes,
+        input_shape,
+        block=SEWBasicBlock,
+        widths=(16, 32),
+        depths=(1, 1),
+        strides=(1, 2),
+        stem="cifar",
+        stem_width=16,
+        neuron_kw=neuron_kw,
+        min_side=TINY_MIN_SIDE,
     )

@@ -66,8 +66,7 @@ from torch import nn
 
 from qsnn.layers import MultiStep, QLinear, SpikeMatmul
 from qsnn.models.base import SpikingNetwork
-from qsnn.models.registry import register
-from qsnn.models.resnet import (
+from qsnn.models.blocks import (
     CIFAR,
     IMAGENET,
     TINY,
@@ -77,6 +76,7 @@ from qsnn.models.resnet import (
     make_lif,
     threshold_of,
 )
+from qsnn.models.registry import register
 from qsnn.wst import WST
 
 ATTENTION_SCALE = 0.125
@@ -98,7 +98,9 @@ class TokenBN(nn.Module):
 class LinearBNLIF(nn.Sequential):
     """W-bit Linear -> BN -> S-bit LIF over tokens; ``in_terms`` S-bit spike tensors are summed in its input."""
 
-    def __init__(self, wst: WST, d_in: int, d_out: int, *, bias: bool, neuron_kw: dict, in_terms: int = 1, role: str = ""):
+    def __init__(
+        self, wst: WST, d_in: int, d_out: int, *, bias: bool, neuron_kw: dict, in_terms: int = 1, role: str = ""
+    ):
         linear = QLinear(d_in, d_out, w_bits=wst.w_bits, in_bits=wst.s_bits, bias=bias)
         linear.in_terms = in_terms
         linear.cost_role = role  # read by the shape trace (see the module docstring)
@@ -160,7 +162,9 @@ class EncoderBlock(nn.Module):
         stream_terms = 2 + 2 * index  # SPS output (2 terms) plus 2 per earlier block
         self.attn = SSA(wst, dim, heads, qkv_bias, True, stream_terms, neuron_kw)
         self.mlp = nn.Sequential(
-            LinearBNLIF(wst, dim, MLP_RATIO * dim, bias=True, neuron_kw=neuron_kw, in_terms=stream_terms + 1, role="mlp"),
+            LinearBNLIF(
+                wst, dim, MLP_RATIO * dim, bias=True, neuron_kw=neuron_kw, in_terms=stream_terms + 1, role="mlp"
+            ),
             LinearBNLIF(wst, MLP_RATIO * dim, dim, bias=True, neuron_kw=neuron_kw, role="mlp"),
         )
 
@@ -170,7 +174,9 @@ class EncoderBlock(nn.Module):
 
 
 class Spikformer(SpikingNetwork):
-    def __init__(self, wst: WST, num_classes: int, input_shape, *, depth: int, dim: int, heads: int, form: str, neuron_kw: dict):
+    def __init__(
+        self, wst: WST, num_classes: int, input_shape, *, depth: int, dim: int, heads: int, form: str, neuron_kw: dict
+    ):
         super().__init__(wst, num_classes, check_input_shape(input_shape, 16 if form == "imagenet" else TINY_MIN_SIDE))
         if dim % 8:
             raise ValueError(f"Spikformer width D={dim} must be a multiple of 8 (SPS uses D/8 channels)")
@@ -189,21 +195,33 @@ def _spikformer(depth: int, dim: int, form: str):
     heads = dim // 64 if form == "imagenet" else dim // 32
 
     def build(wst: WST, num_classes: int, input_shape, **neuron_kw) -> Spikformer:
-        return Spikformer(wst, num_classes, input_shape, depth=depth, dim=dim, heads=heads, form=form, neuron_kw=neuron_kw)
+        return Spikformer(
+            wst, num_classes, input_shape, depth=depth, dim=dim, heads=heads, form=form, neuron_kw=neuron_kw
+        )
 
     return build
 
 
 for _depth, _dim in ((4, 256), (2, 384), (4, 384)):
-    register(f"spikformer-{_depth}-{_dim}", family="spikformer", **CIFAR, description=f"Spikformer-{_depth}-{_dim}, CIFAR form")(
-        _spikformer(_depth, _dim, "cifar")
-    )
+    register(
+        f"spikformer-{_depth}-{_dim}",
+        family="spikformer",
+        **CIFAR,
+        stand_in="spikformer-tiny",
+        description=f"Spikformer-{_depth}-{_dim}, CIFAR form",
+    )(_spikformer(_depth, _dim, "cifar"))
 for _depth, _dim in ((8, 384), (6, 512), (8, 512), (10, 512), (8, 768)):
-    register(f"spikformer-{_depth}-{_dim}", family="spikformer", **IMAGENET, description=f"Spikformer-{_depth}-{_dim}, ImageNet form")(
-        _spikformer(_depth, _dim, "imagenet")
-    )
+    register(
+        f"spikformer-{_depth}-{_dim}",
+        family="spikformer",
+        **IMAGENET,
+        stand_in="spikformer-tiny",
+        description=f"Spikformer-{_depth}-{_dim}, ImageNet form",
+    )(_spikformer(_depth, _dim, "imagenet"))
 
 
-@register("spikformer-tiny", family="spikformer", **TINY, description="1 block, D=32, 2 heads, CIFAR-form SPS, for 8x8 inputs")
+@register(
+    "spikformer-tiny", family="spikformer", **TINY, description="1 block, D=32, 2 heads, CIFAR-form SPS, for 8x8 inputs"
+)
 def spikformer_tiny(wst: WST, num_classes: int, input_shape, **neuron_kw) -> Spikformer:
     return Spikformer(wst, num_classes, input_shape, depth=1, dim=32, heads=2, form="cifar", neuron_kw=neuron_kw)

@@ -1,8 +1,27 @@
 """Aggregation and reporting: ``experiments.csv`` (:mod:`.summarize`), the reproduction report
-(:mod:`.reproduction`) and the paper's internal inconsistencies (:mod:`.errata`)."""
+(:mod:`.reproduction`), the paper's internal inconsistencies (:mod:`.errata`), the rendered
+LaTeX / HTML tables and ``paper.tex`` (:mod:`.tables`, CLI ``qsnn render``) and the timing summary
+(:mod:`.timing`).
 
-from qsnn.report.errata import Erratum, find_errata
-from qsnn.report.reproduction import build_report
-from qsnn.report.summarize import COLUMNS, plan_costs, summarize
+The names below load on first use, so ``qsnn render`` (and every ``qsnn`` command, which registers
+it) does not import the cost metrics and torch just to start.
+"""
 
-__all__ = ["COLUMNS", "Erratum", "build_report", "find_errata", "plan_costs", "summarize"]
+from importlib import import_module
+
+_EXPORTS = {
+    "COLUMNS": "qsnn.report.summarize",
+    "plan_costs": "qsnn.report.summarize",
+    "summarize": "qsnn.report.summarize",
+    "Erratum": "qsnn.report.errata",
+    "find_errata": "qsnn.report.errata",
+    "build_report": "qsnn.report.reproduction",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'qsnn.report' has no attribute {name!r}")

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from qsnn.metrics.consistency import Finding, consistency_findings, equal_budget_findings
+from qsnn.paper_tables import TOLERANCE  # the one comparison tolerance (2 %)
 from qsnn.report.summarize import as_number
 
-TOLERANCE = 0.02
 POWERS_OF_TWO_W = (1, 2, 4, 8, 16)
 COST_CELLS = {"params_M": "Params (M)", "sops_G": "SOPs (G)", "s_ace_G": "S-ACE (G)"}
 
@@ -42,17 +42,27 @@ def _close(a: float, b: float, tol: float = TOLERANCE) -> bool:
 
 
 def bit_budget_errata(paper_tables: dict[int, pd.DataFrame]) -> list[Erratum]:
+    """Printed bit budgets that are not W*S*T (``paper_tables`` as :func:`qsnn.paper_tables.read_table` gives them)."""
     found = []
     for n, frame in sorted(paper_tables.items()):
         if "bit_budget" not in frame.columns:
             continue
-        for row, rec in frame.iterrows():
+        for rec in frame.to_dict(orient="records"):
+            row = rec["row"]
             printed = as_number(rec["bit_budget"])
             product = int(rec["w_bits"]) * int(rec["s_bits"]) * int(rec["T"])
             if printed is not None and int(printed) != product:
-                found.append(Erratum(n, int(row), "Bit Budget", f"{printed:g}", str(product),
-                                     f"W/S/T = {rec['w_bits']}/{rec['s_bits']}/{rec['T']} gives W*S*T = {product}, "
-                                     f"but the row is printed under bit budget {printed:g}"))
+                found.append(
+                    Erratum(
+                        n,
+                        int(row),
+                        "Bit Budget",
+                        f"{printed:g}",
+                        str(product),
+                        f"W/S/T = {rec['w_bits']}/{rec['s_bits']}/{rec['T']} gives W*S*T = {product}, "
+                        f"but the row is printed under bit budget {printed:g}",
+                    )
+                )
     return found
 
 
@@ -97,12 +107,19 @@ def _printed_frames(rows: pd.DataFrame) -> dict[int, pd.DataFrame]:
     """The printed cost columns of experiments rows, in the layout of the transcribed tables."""
     frames = {}
     for table, group in rows.groupby(rows["table"].astype(float).astype(int)):
-        frame = pd.DataFrame({
-            "row": group["row"].astype(float).astype(int), "arch_id": group["arch"].astype(str),
-            "w_bits": group["w_bits"], "s_bits": group["s_bits"], "T": group["T"],
-            **{c: pd.to_numeric(group["paper_" + c], errors="coerce") if "paper_" + c in group else float("nan")
-               for c in COST_CELLS},
-        })
+        frame = pd.DataFrame(
+            {
+                "row": group["row"].astype(float).astype(int),
+                "arch_id": group["arch"].astype(str),
+                "w_bits": group["w_bits"],
+                "s_bits": group["s_bits"],
+                "T": group["T"],
+                **{
+                    c: pd.to_numeric(group["paper_" + c], errors="coerce") if "paper_" + c in group else float("nan")
+                    for c in COST_CELLS
+                },
+            }
+        )
         frames[int(table)] = frame
     return frames
 
@@ -133,12 +150,23 @@ def cost_errata(experiments: pd.DataFrame) -> list[Erratum]:
             if why is None and column == "s_ace_G":
                 why = _budget_explanation(rec, budget)
             kind = "inconsistency" if why else "deviation"
-            why = why or (f"printed/ours = {printed / ours:.3f}; no other W, S*T or same-family architecture explains it: "
-                          "either an unstated counting convention of the paper or a difference in our architecture "
-                          "definition (see `qsnn paper-costs` and qsnn.metrics.cost)")
-            found.append(Erratum(int(float(rec["table"])), int(float(rec["row"])), label, f"{printed:g}", f"{ours:.4g}",
-                                 f"{rec['arch']} {rec['w_bits']}/{rec['s_bits']}/{rec['T']}: off by "
-                                 f"{100 * (ours / printed - 1):+.1f} %; {why}", kind))
+            why = why or (
+                f"printed/ours = {printed / ours:.3f}; no other W, S*T or same-family architecture explains it: "
+                "either an unstated counting convention of the paper or a difference in our architecture "
+                "definition (see `qsnn paper-costs` and qsnn.metrics.cost)"
+            )
+            found.append(
+                Erratum(
+                    int(float(rec["table"])),
+                    int(float(rec["row"])),
+                    label,
+                    f"{printed:g}",
+                    f"{ours:.4g}",
+                    f"{rec['arch']} {rec['w_bits']}/{rec['s_bits']}/{rec['T']}: off by "
+                    f"{100 * (ours / printed - 1):+.1f} %; {why}",
+                    kind,
+                )
+            )
     return found
 
 
@@ -156,35 +184,60 @@ def cross_table_errata(experiments: pd.DataFrame) -> list[Erratum]:
                 first = values.iloc[0]
                 for other in values.iloc[1:].itertuples():
                     if getattr(other, column) != first[column]:
-                        found.append(Erratum(int(float(other.table)), int(float(other.row)), column.removeprefix("paper_"),
-                                             f"{getattr(other, column):g}", f"Table {int(float(first['table']))}: {first[column]:g}",
-                                             "the same experiment is printed with a different value in another table"))
+                        found.append(
+                            Erratum(
+                                int(float(other.table)),
+                                int(float(other.row)),
+                                column.removeprefix("paper_"),
+                                f"{getattr(other, column):g}",
+                                f"Table {int(float(first['table']))}: {first[column]:g}",
+                                "the same experiment is printed with a different value in another table",
+                            )
+                        )
     return found
 
 
-CHECK_LABELS = {"eq8": "Eq. 8 (S-ACE = W x SOPs)", "equal-budget": "equal budget, equal S-ACE", "params-w": "Params ∝ W"}
+CHECK_LABELS = {
+    "eq8": "Eq. 8 (S-ACE = W x SOPs)",
+    "equal-budget": "equal budget, equal S-ACE",
+    "params-w": "Params ∝ W",
+}
 
 
 def consistency_errata(tables: dict[int, pd.DataFrame]) -> list[Erratum]:
-    """The findings of :func:`qsnn.metrics.consistency.consistency_findings` as errata (tables as ``load_table`` gives them)."""
+    """The findings of :func:`qsnn.metrics.consistency.consistency_findings` as errata (tables as :func:`qsnn.paper_tables.read_table` gives them)."""
     found = []
     for f in consistency_findings(tables):
         frame = tables[f.table].set_index("row")
         for row in f.rows:
             column = f.cells[-1]
             printed = as_number(frame.loc[row, column])
-            expected = {"eq8": lambda: f"{int(frame.loc[row, 'w_bits']) * float(frame.loc[row, 'sops_G']):.4g} (W x SOPs)",
-                        "equal-budget": lambda: f"{printed / f.value:.4g} (equal budget)",
-                        "params-w": lambda: f"{printed / f.value * int(frame.loc[row, 'w_bits']):.4g} (at the printed W)"
-                        if f.value == f.value else "-"}[f.check]()
-            found.append(Erratum(f.table, int(row), f"{COST_CELLS.get(column, column)}: {CHECK_LABELS[f.check]}",
-                                 f"{printed:g}", expected, f.message))
+            expected = {
+                "eq8": lambda: f"{int(frame.loc[row, 'w_bits']) * float(frame.loc[row, 'sops_G']):.4g} (W x SOPs)",
+                "equal-budget": lambda: f"{printed / f.value:.4g} (equal budget)",
+                "params-w": lambda: (
+                    f"{printed / f.value * int(frame.loc[row, 'w_bits']):.4g} (at the printed W)"
+                    if f.value == f.value
+                    else "-"
+                ),
+            }[f.check]()
+            found.append(
+                Erratum(
+                    f.table,
+                    int(row),
+                    f"{COST_CELLS.get(column, column)}: {CHECK_LABELS[f.check]}",
+                    f"{printed:g}",
+                    expected,
+                    f.message,
+                )
+            )
     return found
 
 
-def find_errata(experiments: pd.DataFrame, paper_tables: dict[int, pd.DataFrame],
-                cost_tables: dict[int, pd.DataFrame] | None = None) -> list[Erratum]:
+def find_errata(
+    experiments: pd.DataFrame, paper_tables: dict[int, pd.DataFrame], cost_tables: dict[int, pd.DataFrame] | None = None
+) -> list[Erratum]:
     """Every inconsistency: bit budgets, the consistency checks (``cost_tables``: Tables 1, 2, 5 as
-    :func:`qsnn.metrics.paper.load_table` gives them), cost cells of ``experiments`` and cross-table repeats."""
+    :func:`qsnn.paper_tables.read_table` gives them), cost cells of ``experiments`` and cross-table repeats."""
     checks = consistency_errata(cost_tables) if cost_tables else []
     return bit_budget_errata(paper_tables) + checks + cost_errata(experiments) + cross_table_errata(experiments)

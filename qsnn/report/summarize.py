@@ -15,12 +15,11 @@ Conventions (documented because the paper is silent):
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
 
-from qsnn.summary import COLUMNS  # noqa: E402  (the contract's owner)
+from qsnn.summary import COLUMNS, as_number  # noqa: F401  (the contract's owner; as_number re-exported)
 from qsnn.wst import WST
 
 COST_COLUMNS = ["arch", "paper_dataset", "w_bits", "s_bits", "T", "params", "params_M", "macs", "sops_G", "s_ace_G"]
@@ -54,8 +53,16 @@ def plan_costs(plan: pd.DataFrame) -> pd.DataFrame:
         info = dataset_info(rec["paper_dataset"])
         wst = WST(int(rec["w_bits"]), int(rec["s_bits"]), int(rec["T"]))
         totals = arch_costs(rec["arch"], wst, cache, input_shape=tuple(info.input_shape), num_classes=info.num_classes)
-        rows.append({**rec, "params": totals["params"], "params_M": totals["params_M_paper_units"],
-                     "macs": totals["macs"], "sops_G": totals["sops"] / 1e9, "s_ace_G": totals["s_ace"] / 1e9})
+        rows.append(
+            {
+                **rec,
+                "params": totals["params"],
+                "params_M": totals["params_M_paper_units"],
+                "macs": totals["macs"],
+                "sops_G": totals["sops"] / 1e9,
+                "s_ace_G": totals["s_ace"] / 1e9,
+            }
+        )
     return pd.DataFrame(rows, columns=COST_COLUMNS)
 
 
@@ -63,35 +70,38 @@ def plan_costs(plan: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_paper_tables(paper_dir: Path) -> dict[int, pd.DataFrame]:
-    tables = {}
-    for n in range(1, 6):
-        path = Path(paper_dir) / f"table{n}.csv"
-        if path.exists():
-            tables[n] = pd.read_csv(path, dtype={"note": str}, keep_default_na=True).set_index("row")
-    return tables
+    """The transcribed tables present in ``paper_dir`` (:func:`qsnn.paper_tables.read_tables`), indexed by ``row``."""
+    from qsnn.paper_tables import read_tables
 
-
-def as_number(value) -> float | None:
-    """A CSV cell as a float, or None for blanks, '-', NaN and text."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(out) else out
+    return {n: frame.set_index("row") for n, frame in read_tables(paper_dir, missing_ok=True).items()}
 
 
 def published(tables: dict[int, pd.DataFrame], table, row, paper_dataset: str) -> dict:
     """Published cells of one table row; the accuracy is the column of this paper dataset."""
-    blank = {k: None for k in ("paper_params_M", "paper_sops_G", "paper_s_ace_G", "paper_ns_ace_G",
-                               "paper_acc", "paper_fps", "paper_latency")}
+    blank = {
+        k: None
+        for k in (
+            "paper_params_M",
+            "paper_sops_G",
+            "paper_s_ace_G",
+            "paper_ns_ace_G",
+            "paper_acc",
+            "paper_fps",
+            "paper_latency",
+        )
+    }
     if as_number(table) is None or int(table) not in tables:
         return blank
     rec = tables[int(table)].loc[int(row)]
     acc_col = "acc_" + paper_dataset.replace("-", "_")
     return {
-        "paper_params_M": as_number(rec.get("params_M")), "paper_sops_G": as_number(rec.get("sops_G")),
-        "paper_s_ace_G": as_number(rec.get("s_ace_G")), "paper_ns_ace_G": as_number(rec.get("ns_ace_G")),
-        "paper_acc": as_number(rec.get(acc_col)), "paper_fps": as_number(rec.get("fps")), "paper_latency": as_number(rec.get("latency")),
+        "paper_params_M": as_number(rec.get("params_M")),
+        "paper_sops_G": as_number(rec.get("sops_G")),
+        "paper_s_ace_G": as_number(rec.get("s_ace_G")),
+        "paper_ns_ace_G": as_number(rec.get("ns_ace_G")),
+        "paper_acc": as_number(rec.get(acc_col)),
+        "paper_fps": as_number(rec.get("fps")),
+        "paper_latency": as_number(rec.get("latency")),
     }
 
 
@@ -120,29 +130,20 @@ def ns_ace(metrics: dict, s_ace_full_G: float | None, profile: str, same_model: 
 
 
 def load_accelerator(hardware_dir: Path) -> pd.DataFrame | None:
-    path = Path(hardware_dir) / "accelerator.csv"
-    return pd.read_csv(path) if path.exists() else None
+    from qsnn.hardware.board import read_accelerator
+
+    return read_accelerator(hardware_dir)
 
 
 def hardware_cells(accel: pd.DataFrame | None, rec: dict) -> dict:
-    """Table 4's fps / latency for this row from results/hardware/accelerator.csv (modelled or measured)."""
-    blank = {"fps": None, "latency_ms": None, "hw_kind": ""}
-    if accel is None or as_number(rec["table"]) != 4:
-        return blank
-    match = accel
-    for col, value in (("dataset", rec["paper_dataset"]), ("w_bits", rec["w_bits"]), ("s_bits", rec["s_bits"]), ("T", rec["T"])):
-        if col in match.columns:
-            match = match[match[col].astype(str) == str(value)]
-    row_col = next((c for c in ("row", "table_row") if c in match.columns), None)
-    if row_col and len(match) > 1:  # Table 4 prints 8/1/4 etc. once per dataset; the row decides
-        match = match[match[row_col].astype(str) == str(int(float(rec["row"])))]
-    if match.empty:
-        return blank
-    if "kind" in match.columns and (match["kind"] == "measured").any():
-        match = match[match["kind"] == "measured"]  # a board measurement replaces the model
-    hit = match.iloc[0]
-    latency = next((as_number(hit[c]) for c in ("latency_ms", "latency") if c in hit.index), None)
-    return {"fps": as_number(hit.get("fps")), "latency_ms": latency, "hw_kind": str(hit.get("kind", "modelled"))}
+    """Table 4's fps / latency for this row: the one join (:func:`qsnn.hardware.board.table4_hardware`,
+    measured over modelled)."""
+    from qsnn.hardware.board import table4_hardware
+
+    if as_number(rec["table"]) != 4:
+        return {"fps": None, "latency_ms": None, "hw_kind": ""}
+    cells = table4_hardware(accel, rec)
+    return {k: cells[k] for k in ("fps", "latency_ms", "hw_kind")}
 
 
 # --------------------------------------------------------------------------- assembly
@@ -159,21 +160,27 @@ def select(plan: pd.DataFrame, selection: str) -> pd.DataFrame:
     raise ValueError(f"--select {selection!r}: use all, table1..table5 or fig1..fig6")
 
 
-def summarize(plan: pd.DataFrame, costs: pd.DataFrame, runs_dir: Path, hardware_dir: Path,
-              paper_dir: Path, selection: str = "all") -> pd.DataFrame:
+def summarize(
+    plan: pd.DataFrame, costs: pd.DataFrame, runs_dir: Path, hardware_dir: Path, paper_dir: Path, selection: str = "all"
+) -> pd.DataFrame:
     tables = load_paper_tables(paper_dir)
     accel = load_accelerator(hardware_dir)
     cost_index = {
         (r["arch"], r["paper_dataset"], int(r["w_bits"]), int(r["s_bits"]), int(r["T"])): r
         for r in costs.to_dict(orient="records")
     }
-    rows = [_summary_row(rec, cost_index, runs_dir, tables, accel) for rec in select(plan, selection).to_dict(orient="records")]
+    rows = [
+        _summary_row(rec, cost_index, runs_dir, tables, accel)
+        for rec in select(plan, selection).to_dict(orient="records")
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def _summary_row(rec: dict, cost_index: dict, runs_dir: Path, tables: dict, accel) -> dict:
     out = {k: rec.get(k, "") for k in COLUMNS if k in rec}
-    cost = cost_index.get((rec["arch"], rec["paper_dataset"], int(rec["w_bits"]), int(rec["s_bits"]), int(rec["T"])), {})
+    cost = cost_index.get(
+        (rec["arch"], rec["paper_dataset"], int(rec["w_bits"]), int(rec["s_bits"]), int(rec["T"])), {}
+    )
     out.update({"params_M": cost.get("params_M"), "sops_G": cost.get("sops_G"), "s_ace_G": cost.get("s_ace_G")})
     metrics = read_metrics(runs_dir, rec.get("run_id", ""))
     if rec.get("run_id") and metrics is None:

@@ -101,8 +101,7 @@ def series_trend(sweep: pd.DataFrame, column: str, flat_tol: float = FLAT_TOL) -
         where = "balanced S/T"
     change = float(values.iloc[-1] - values.iloc[0])  # T=1 row minus S=1 row (sorted by T descending)
     direction = "flat" if abs(change) <= flat_tol else ("drop" if change < 0 else "rise")
-    return Trend(_wst(row), float(row[column]), where, change, direction,
-                 _wst(sweep.iloc[0]), _wst(sweep.iloc[-1]))
+    return Trend(_wst(row), float(row[column]), where, change, direction, _wst(sweep.iloc[0]), _wst(sweep.iloc[-1]))
 
 
 def _rank_corr(sweep: pd.DataFrame) -> float | None:
@@ -121,8 +120,10 @@ def table3_trends(df: pd.DataFrame, flat_tol: float = FLAT_TOL) -> list[ColumnTr
     """The trend facts of every Table 3 column present in ``df``."""
     sweeps = {name: sweep_rows(df, name) for name in COLUMNS}
     sweeps = {name: s for name, s in sweeps.items() if len(s)}
-    run_sets = {name: frozenset(str(r) for r in s.get("run_id", pd.Series(dtype=str)).dropna() if str(r))
-                for name, s in sweeps.items()}
+    run_sets = {
+        name: frozenset(str(r) for r in s.get("run_id", pd.Series(dtype=str)).dropna() if str(r))
+        for name, s in sweeps.items()
+    }
     out = []
     for name, sweep in sweeps.items():
         ours, paper = series_trend(sweep, "top1", flat_tol), series_trend(sweep, "paper_acc", flat_tol)
@@ -131,8 +132,9 @@ def table3_trends(df: pd.DataFrame, flat_tol: float = FLAT_TOL) -> list[ColumnTr
             missing = f"{int(sweep['top1'].isna().sum())} of {len(sweep)} sweep rows have no accuracy yet"
         elif paper is None:
             missing = "the paper prints no accuracy for some sweep rows"
-        shares = tuple(other for other in sweeps if other != name and run_sets[name]
-                       and run_sets[other] == run_sets[name])
+        shares = tuple(
+            other for other in sweeps if other != name and run_sets[name] and run_sets[other] == run_sets[name]
+        )
         out.append(ColumnTrend(name, _datasets(sweep), ours, paper, _rank_corr(sweep), shares, missing))
     return out
 
@@ -148,15 +150,22 @@ def column_lines(c: ColumnTrend, profile: str) -> list[str]:
     if c.ours is None or c.paper is None:
         return [head + f"no comparison: {c.missing}."]
     o, p = c.ours, c.paper
-    peak = (f"peak: the paper's accuracy peaks at {p.peak_wst} ({p.peak_acc:.2f} %; {p.peak_where}), the {profile} "
-            f"profile's at {o.peak_wst} ({o.peak_acc:.2f} %; {o.peak_where}): "
-            + ("**agrees**" if c.peak_agrees else "**disagrees**") + ".")
-    drop = (f"{o.to_wst} against {o.from_wst}: the paper {p.change_words}, the {profile} profile "
-            f"{o.change_words}: " + _agree(bool(c.drop_agrees)) + ".")
+    peak = (
+        f"peak: the paper's accuracy peaks at {p.peak_wst} ({p.peak_acc:.2f} %; {p.peak_where}), the {profile} "
+        f"profile's at {o.peak_wst} ({o.peak_acc:.2f} %; {o.peak_where}): "
+        + ("**agrees**" if c.peak_agrees else "**disagrees**")
+        + "."
+    )
+    drop = (
+        f"{o.to_wst} against {o.from_wst}: the paper {p.change_words}, the {profile} profile "
+        f"{o.change_words}: " + _agree(bool(c.drop_agrees)) + "."
+    )
     lines = [head + peak, f"  {drop}"]
     if c.rank_corr is not None:
-        lines.append(f"  Spearman rank correlation of the {profile} profile's accuracies with the paper's over "
-                     f"these rows: {c.rank_corr:+.2f}.")
+        lines.append(
+            f"  Spearman rank correlation of the {profile} profile's accuracies with the paper's over "
+            f"these rows: {c.rank_corr:+.2f}."
+        )
     if c.shares_runs_with:
         others = ", ".join(LABELS.get(s, s) for s in c.shares_runs_with)
         lines.append(f"  Same runs as {others}: this column is not an independent check.")
@@ -169,11 +178,17 @@ def table3_trend_lines(df: pd.DataFrame, flat_tol: float = FLAT_TOL) -> list[str
     trends = table3_trends(df, flat_tol)
     if not trends:
         return ["Table 3 has no 1-bit-weight rows in this run: no trend to compare."]
-    lines = [f"Table 3 spends S x T = 16 five ways (1-bit weights). Per column: where accuracy peaks, and how it "
-             f"moves from 1/1/16 to 1/16/1 (flat = within {flat_tol:g} points), for the paper and for the "
-             f"{profile} profile, computed from the numbers below."
-             + (" Quick-profile accuracies are stand-in numbers: only the direction is compared." if profile == "quick" else ""),
-             ""]
+    lines = [
+        f"Table 3 spends S x T = 16 five ways (1-bit weights). Per column: where accuracy peaks, and how it "
+        f"moves from 1/1/16 to 1/16/1 (flat = within {flat_tol:g} points), for the paper and for the "
+        f"{profile} profile, computed from the numbers below."
+        + (
+            " Quick-profile accuracies are stand-in numbers: only the direction is compared."
+            if profile == "quick"
+            else ""
+        ),
+        "",
+    ]
     for c in trends:
         lines += column_lines(c, profile)
     return lines

@@ -51,7 +51,13 @@ def capture_rng_state() -> dict:
 def restore_rng_state(state: dict) -> None:
     random.setstate((state["python_version"], tuple(int(v) for v in state["python"]), state["python_gauss"]))
     np.random.set_state(
-        ("MT19937", state["numpy"].numpy().astype(np.uint32), state["numpy_pos"], state["numpy_has_gauss"], state["numpy_gauss"])
+        (
+            "MT19937",
+            state["numpy"].numpy().astype(np.uint32),
+            state["numpy_pos"],
+            state["numpy_has_gauss"],
+            state["numpy_gauss"],
+        )
     )
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
@@ -111,15 +117,23 @@ def load_checkpoint(path: Path, map_location="cpu") -> dict:
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:  # weights_only refused an object: never unpickle it
-        raise CheckpointError(f"{path} holds objects other than tensors and plain values, which qsnn refuses to "
-                              "unpickle (they could run code); use checkpoints written by `qsnn train`") from None
+        raise CheckpointError(
+            f"{path} holds objects other than tensors and plain values, which qsnn refuses to "
+            "unpickle (they could run code); use checkpoints written by `qsnn train`"
+        ) from None
     except Exception as err:  # a truncated or foreign file: say which and why, in one line
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise CheckpointError(f"{path} is not a readable qsnn checkpoint ({reason}); delete it and train again") from None
+        raise CheckpointError(
+            f"{path} is not a readable qsnn checkpoint ({reason}); delete it and train again"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a qsnn checkpoint of format {CHECKPOINT_FORMAT}; delete it and train again")
+        raise CheckpointError(
+            f"{path} is not a qsnn checkpoint of format {CHECKPOINT_FORMAT}; delete it and train again"
+        )
     stored = state.pop("sha256", None)
     if stored is None or content_hash(state) != stored:
-        raise CheckpointError(f"{path} is corrupt: its content does not match the hash stored when it was saved; "
-                              f"delete it and retrain (`qsnn train ... --out {path.parent}` starts afresh)")
+        raise CheckpointError(
+            f"{path} is corrupt: its content does not match the hash stored when it was saved; "
+            f"delete it and retrain (`qsnn train ... --out {path.parent}` starts afresh)"
+        )
     return state

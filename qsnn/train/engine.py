@@ -146,7 +146,10 @@ def seed_everything(seed: int) -> None:
 def make_deterministic() -> None:
     # cuBLAS needs a fixed workspace to be deterministic; must be set before its first use.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # The switch torch.use_deterministic_algorithms flips, without the inductor import it also does
+    # (1.5 s per run, measured: a fifth of a tiny quick-profile run). A compiled run imports inductor
+    # anyway and sets its deterministic flag in qsnn.train.engine's compile path.
+    torch._C._set_deterministic_algorithms(True, warn_only=True)
     # Deterministic mode also fills every new tensor with NaN in case an op reads memory it did
     # not write: ~10 % of a tiny model's step (measured), and no op of ours does (the same-seed
     # and resume tests compare records bit for bit).
@@ -237,8 +240,9 @@ def tensor_split(dataset: Dataset) -> TensorSplit | None:
         frames = dataset._array()
         if frames.size * 4 > IN_MEMORY_MAX_BYTES:
             return None
-        return TensorSplit(torch.from_numpy(np.asarray(frames, dtype=np.float32)),
-                           torch.as_tensor(dataset.labels, dtype=torch.int64))
+        return TensorSplit(
+            torch.from_numpy(np.asarray(frames, dtype=np.float32)), torch.as_tensor(dataset.labels, dtype=torch.int64)
+        )
     if kind is torch.utils.data.TensorDataset and len(dataset.tensors) == 2 and dataset.tensors[1].dim() == 1:
         return TensorSplit(*dataset.tensors)
     return None
@@ -265,7 +269,7 @@ class TensorBatches:
         split, n = self.split, self._size()
         order = torch.as_tensor(list(self.sampler), dtype=torch.int64) if self.sampler is not None else torch.arange(n)
         for start in range(0, n, self.batch_size):
-            index = order[start:start + self.batch_size]
+            index = order[start : start + self.batch_size]
             if split.augment is None:
                 x = split.inputs.index_select(0, index)
             else:  # one call per sample in order, as the DataLoader's fetch makes them
@@ -289,7 +293,9 @@ def make_loader(dataset: Dataset, config: TrainConfig, ctx: DistContext, runtime
     """
     sampler = None
     if train:
-        sampler = DistributedSampler(dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=config.seed)
+        sampler = DistributedSampler(
+            dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=config.seed
+        )
     batch_size = config.batch_size if train else eval_batch_size(dataset, config)
     split = tensor_split(dataset) if runtime.num_workers == 0 else None
     if split is not None:
@@ -358,8 +364,11 @@ class NonFiniteWatch:
         if not flag.item():
             return
         step = int(self.first_step)
-        where = (f"became {float(self.value)} at epoch {epoch + 1}, step {step + 1} (lr {self.lrs[step]:.3g})" if step >= 0
-                 else f"became non-finite on another rank in epoch {epoch + 1}")
+        where = (
+            f"became {float(self.value)} at epoch {epoch + 1}, step {step + 1} (lr {self.lrs[step]:.3g})"
+            if step >= 0
+            else f"became non-finite on another rank in epoch {epoch + 1}"
+        )
         raise NonFiniteLossError(
             f"the training loss {where}; no metrics.json was written. "
             f"Try a lower learning rate, e.g. --lr {config.lr / 10:g}."
@@ -443,7 +452,9 @@ def _unwrap(model: nn.Module) -> nn.Module:
 # --------------------------------------------------------------------------- the record
 
 
-def measure_record(model, data: DataBundle, config: TrainConfig, ctx: DistContext, runtime, compiled: bool = False) -> dict:
+def measure_record(
+    model, data: DataBundle, config: TrainConfig, ctx: DistContext, runtime, compiled: bool = False
+) -> dict:
     """Top-1 (top-5 on ImageNet), firing rates and costs of ``model`` on the test split.
 
     ``wall_time_s`` is left at 0; the caller sets it once the measurement is done. ``compiled``:
@@ -516,8 +527,10 @@ def _start_state(out: Path, config: TrainConfig, mode: str) -> tuple[dict | None
     if not path.exists():
         return None, {"mode": "fresh", "from_epoch": 0}
     if mode == "auto" and finished and (out / METRICS_NAME).exists():
-        raise RunCompleteError(f"{out} already holds a finished run ({METRICS_NAME}); pass --retrain to train it "
-                               "again from scratch, or --resume to re-measure the trained weights")
+        raise RunCompleteError(
+            f"{out} already holds a finished run ({METRICS_NAME}); pass --retrain to train it "
+            "again from scratch, or --resume to re-measure the trained weights"
+        )
     if mode == "retrain" or (mode == "auto" and finished):
         print(f"retraining from scratch: {path} belongs to a finished run whose record was removed", file=sys.stderr)
         for name in (CHECKPOINT_NAME, LOG_NAME, COMPLETE_MARKER):
@@ -571,32 +584,59 @@ def _new_state(model: nn.Module, config: TrainConfig, ctx: DistContext, steps_pe
     if ctx.world_size > 1:
         train_model = nn.parallel.DistributedDataParallel(model, device_ids=[ctx.device.index] if ctx.amp else None)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs * steps_per_epoch, eta_min=0.0)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=config.epochs * steps_per_epoch, eta_min=0.0
+    )
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=ctx.amp)
     return TrainingState(model, train_model, optimizer, scheduler, scaler)
 
 
-def _run_epoch(state: TrainingState, loaders, config: TrainConfig, ctx: DistContext, out: Path, progress: bool,
-               session_start: float, epoch_lines: bool = False) -> None:
+def _run_epoch(
+    state: TrainingState,
+    loaders,
+    config: TrainConfig,
+    ctx: DistContext,
+    out: Path,
+    progress: bool,
+    session_start: float,
+    epoch_lines: bool = False,
+) -> None:
     """Train one epoch, measure test top-1, then checkpoint and log (rank 0)."""
     train_loader, test_loader = loaders
     epoch_start = time.perf_counter()
     lr = state.optimizer.param_groups[0]["lr"]
     set_epoch(train_loader, config.seed, state.epoch)
     train_loss, train_acc = train_one_epoch(
-        state.train_model, train_loader, state.optimizer, state.scheduler, state.scaler, config, ctx, state.epoch, progress
+        state.train_model,
+        train_loader,
+        state.optimizer,
+        state.scheduler,
+        state.scaler,
+        config,
+        ctx,
+        state.epoch,
+        progress,
     )
     eval_model = state.eval_model if state.eval_model is not None else state.model
     test_acc = evaluate_accuracy(eval_model, test_loader, config, ctx)[1] if ctx.is_main else float("nan")
     state.epoch += 1
     state.history.append(
-        {"epoch": state.epoch, "train_loss": train_loss, "train_acc": train_acc, "test_acc": test_acc,
-         "lr": lr, "seconds": time.perf_counter() - epoch_start}
+        {
+            "epoch": state.epoch,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
+            "test_acc": test_acc,
+            "lr": lr,
+            "seconds": time.perf_counter() - epoch_start,
+        }
     )
     if epoch_lines:
         row = state.history[-1]
-        print(f"epoch {row['epoch']}/{config.epochs}  loss {train_loss:.4f}  train acc {train_acc:.2f}%  "
-              f"test acc {test_acc:.2f}%  {row['seconds']:.1f} s", flush=True)
+        print(
+            f"epoch {row['epoch']}/{config.epochs}  loss {train_loss:.4f}  train acc {train_acc:.2f}%  "
+            f"test acc {test_acc:.2f}%  {row['seconds']:.1f} s",
+            flush=True,
+        )
     if ctx.is_main:
         seconds = state.prior_seconds + time.perf_counter() - session_start
         save_checkpoint(out / CHECKPOINT_NAME, state.to_checkpoint(config, seconds))
@@ -625,11 +665,15 @@ def train(
     checkpoint, start = _start_state(out, config, runtime.start)
     data = data or load_data(config, runtime)
     model = build_model(config, data).to(ctx.device)
-    loaders = (make_loader(data.train, config, ctx, runtime, train=True), make_loader(data.test, config, ctx, runtime, train=False))
+    loaders = (
+        make_loader(data.train, config, ctx, runtime, train=True),
+        make_loader(data.test, config, ctx, runtime, train=False),
+    )
     state = _new_state(model, config, ctx, batches_per_epoch(loaders[0], config))
     if runtime.compile:
         # After DDP wrapping (DDP's optimizer splits the graph at bucket boundaries); evaluation on
         # rank 0 uses the same compiled network when there is no wrapper.
+        torch.use_deterministic_algorithms(True, warn_only=True)  # also inductor's own deterministic flag
         state.train_model = torch.compile(state.train_model)
         state.eval_model = state.train_model if ctx.world_size == 1 else torch.compile(model)
     if checkpoint is not None:
@@ -680,8 +724,10 @@ def evaluate_checkpoint(path: Path, runtime: RuntimeOptions, *, data: DataBundle
     state = load_checkpoint(Path(path))
     missing = [k for k in ("config", "model", "epoch", "train_seconds") if k not in state]
     if missing:
-        raise ValueError(f"{path} lacks {', '.join(missing)}: it is not a complete `qsnn train` checkpoint; "
-                         "retrain with `qsnn train`")
+        raise ValueError(
+            f"{path} lacks {', '.join(missing)}: it is not a complete `qsnn train` checkpoint; "
+            "retrain with `qsnn train`"
+        )
     config = TrainConfig.from_dict(state["config"])
     if state["epoch"] < config.epochs:
         # A record of a half-trained model would claim the full run's epochs: refuse rather than mislead.
@@ -709,5 +755,7 @@ def load_weights(model: nn.Module, weights: dict, path: Path) -> None:
         model.load_state_dict(weights)
     except RuntimeError as err:
         detail = next((line.strip() for line in str(err).splitlines()[1:] if line.strip()), str(err).splitlines()[0])
-        raise ValueError(f"{path}: its weights do not fit the {type(model).__name__} its config builds ({detail}); "
-                         "the checkpoint was written by different code or edited: retrain with `qsnn train`") from None
+        raise ValueError(
+            f"{path}: its weights do not fit the {type(model).__name__} its config builds ({detail}); "
+            "the checkpoint was written by different code or edited: retrain with `qsnn train`"
+        ) from None

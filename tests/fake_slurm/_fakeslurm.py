@@ -32,14 +32,62 @@ from pathlib import Path
 
 # Options whose value is the next word (the plugin writes most sbatch options as `--opt=value`).
 SBATCH_VALUE_OPTS = {
-    "-A", "--account", "-p", "--partition", "-t", "--time", "-J", "--job-name", "-o", "--output",
-    "-e", "--error", "--comment", "-D", "--chdir", "--mem", "--mem-per-cpu", "-C", "--constraint",
-    "-M", "--clusters", "-n", "--ntasks", "-c", "--cpus-per-task", "-N", "--nodes", "--qos",
-    "--gres", "--gpus", "-G", "--cpus-per-gpu", "--jobid", "--array", "-a", "--reservation",
-    "--exclude", "-x", "--export", "--wrap",
+    "-A",
+    "--account",
+    "-p",
+    "--partition",
+    "-t",
+    "--time",
+    "-J",
+    "--job-name",
+    "-o",
+    "--output",
+    "-e",
+    "--error",
+    "--comment",
+    "-D",
+    "--chdir",
+    "--mem",
+    "--mem-per-cpu",
+    "-C",
+    "--constraint",
+    "-M",
+    "--clusters",
+    "-n",
+    "--ntasks",
+    "-c",
+    "--cpus-per-task",
+    "-N",
+    "--nodes",
+    "--qos",
+    "--gres",
+    "--gpus",
+    "-G",
+    "--cpus-per-gpu",
+    "--jobid",
+    "--array",
+    "-a",
+    "--reservation",
+    "--exclude",
+    "-x",
+    "--export",
+    "--wrap",
 }
-SACCT_VALUE_OPTS = {"-o", "--format", "-j", "--jobs", "--name", "-S", "--starttime", "-E", "--endtime",
-                    "-u", "--user", "-M", "--clusters"}
+SACCT_VALUE_OPTS = {
+    "-o",
+    "--format",
+    "-j",
+    "--jobs",
+    "--name",
+    "-S",
+    "--starttime",
+    "-E",
+    "--endtime",
+    "-u",
+    "--user",
+    "-M",
+    "--clusters",
+}
 SQUEUE_VALUE_OPTS = {"-o", "--format", "-n", "--name", "-t", "--states", "-j", "--jobs", "-u", "-M"}
 SINFO_VALUE_OPTS = {"-o", "--format", "-p", "--partition"}
 # sbatch/srun short options may be glued to their value (`srun -n1`).
@@ -198,8 +246,13 @@ def sbatch(argv: list[str]) -> int:
     with open(out, "w") as log:
         try:
             rc = subprocess.run(
-                ["/bin/sh", str(script_path)], cwd=workdir, env=env, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout,
+                ["/bin/sh", str(script_path)],
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
             ).returncode
             state = "COMPLETED" if rc == 0 else "FAILED"
         except subprocess.TimeoutExpired:
@@ -328,9 +381,15 @@ def accounts(prog: str, argv: list[str]) -> int:
 
 def main(prog: str, argv: list[str]) -> int:
     handlers = {
-        "sbatch": sbatch, "srun": srun, "sacct": sacct, "squeue": squeue, "scancel": scancel,
-        "sinfo": sinfo, "scontrol": scontrol,
-        "sacctmgr": lambda a: accounts("sacctmgr", a), "sshare": lambda a: accounts("sshare", a),
+        "sbatch": sbatch,
+        "srun": srun,
+        "sacct": sacct,
+        "squeue": squeue,
+        "scancel": scancel,
+        "sinfo": sinfo,
+        "scontrol": scontrol,
+        "sacctmgr": lambda a: accounts("sacctmgr", a),
+        "sshare": lambda a: accounts("sshare", a),
     }
     return handlers[prog](argv)
 

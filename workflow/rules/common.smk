@@ -2,7 +2,13 @@
 import json
 from pathlib import Path
 
-from qsnn.experiments import ConfigError, dataset_kind, plan_from_config, resolve_extends
+from qsnn.experiments import (
+    ConfigError,
+    dataset_kind,
+    plan_from_config,
+    resolve_extends,
+)
+from qsnn.search import search_runs, search_targets
 
 # The workflow's own files (config/, figure scripts, templates, board data) are found from the
 # Snakefile's folder, so `snakemake --directory OUT` works; results/ and data_root are relative to
@@ -12,7 +18,11 @@ WORKFLOW_DIR = Path(workflow.basedir)
 try:
     # `extends: paper.yaml` in a config file (relative to that file's folder): the base first, this
     # file over it; selections (tables, figures, extensions, outputs) are replaced whole.
-    _config_dir = Path(workflow.overwrite_configfiles[-1]).parent if workflow.overwrite_configfiles else WORKFLOW_DIR / "config"
+    _config_dir = (
+        Path(workflow.overwrite_configfiles[-1]).parent
+        if workflow.overwrite_configfiles
+        else WORKFLOW_DIR / "config"
+    )
     _resolved = resolve_extends(config, _config_dir)
     config.clear()
     config.update(_resolved)
@@ -36,6 +46,8 @@ CONFIG_JSON = json.dumps(config, sort_keys=True)
 FAKE_DIR = f"{config['data_root']}/fakes"
 # The software of every rule: the project's own environment (qsnn + snakemake + tools).
 CONDA_ENV = "../../environment.yml"
+# Every run any round of any allocation search may train (qsnn/search.py), by run id.
+SEARCH_RUNS = {run.run_id: run for run in search_runs(PLAN.config)}
 
 
 wildcard_constraints:
@@ -46,7 +58,10 @@ wildcard_constraints:
 
 def run_metrics(table=None, figure=None):
     """metrics.json of every run the plan trains (or of those one table or figure needs)."""
-    return expand("results/runs/{run_id}/metrics.json", run_id=PLAN.run_ids(table=table, figure=figure))
+    return expand(
+        "results/runs/{run_id}/metrics.json",
+        run_id=PLAN.run_ids(table=table, figure=figure),
+    )
 
 
 def selection_runs(sel):
@@ -71,7 +86,13 @@ def costs_arg(wildcards, input):
 
 
 def run_of(wildcards):
-    return PLAN.run(wildcards.run_id)
+    # A search's runs (workflow/rules/search.smk) are ordinary runs outside the tables' plan.
+    return SEARCH_RUNS.get(wildcards.run_id) or PLAN.run(wildcards.run_id)
+
+
+def search_round_file(name, round_no):
+    """Round `round_no`'s record of search `name`; defers the caller until that checkpoint has run."""
+    return checkpoints.search_round.get(name=name, round=str(round_no)).output[0]
 
 
 def train_args(wildcards):
@@ -89,7 +110,9 @@ def train_args(wildcards):
     ]
     if run.settings.limit_batches is not None:
         args.append(f"--limit-batches {run.settings.limit_batches}")
-    if config.get("resume"):  # a forced rerun re-measures the checkpoint instead of retraining
+    if config.get(
+        "resume"
+    ):  # a forced rerun re-measures the checkpoint instead of retraining
         args.append("--resume")
     return " ".join(args)
 
@@ -106,7 +129,9 @@ def prepare_inputs(wildcards):
 
 def prepare_args(wildcards):
     if FAKE is not None:
-        if wildcards.dataset == "imagenet":  # no archive: the fake folders are written in place
+        if (
+            wildcards.dataset == "imagenet"
+        ):  # no archive: the fake folders are written in place
             return ""
         return f"--archive-dir {FAKE_DIR}/{wildcards.dataset} --skip-checksum"
     data = config.get("data") or {}
@@ -154,9 +179,21 @@ HARDWARE_BENCHMARKS = {
 
 def timing_inputs(wildcards):
     """Every planned run's metrics.json (its wall_time_s: no benchmark file, so results trained by
-    an older version never rerun for lack of one) and the selected hardware rules' benchmark files."""
-    hardware = sorted({rule for name in OUTPUTS["hardware"] for rule in HARDWARE_BENCHMARKS[name]})
-    return run_metrics() + [f"results/benchmarks/{rule}.tsv" for rule in hardware]
+    an older version never rerun for lack of one) and the selected hardware rules' benchmark files.
+    """
+    hardware = sorted(
+        {rule for name in OUTPUTS["hardware"] for rule in HARDWARE_BENCHMARKS[name]}
+    )
+    searches = (
+        [f"results/search/{s.name}.csv" for s in PLAN.config.searches]
+        if OUTPUTS.get("search", True)
+        else []
+    )
+    return (
+        run_metrics()
+        + [f"results/benchmarks/{rule}.tsv" for rule in hardware]
+        + searches
+    )
 
 
 def default_targets():
@@ -164,7 +201,9 @@ def default_targets():
     tables = OUTPUTS["tables"]
     figures = OUTPUTS["figures"]
     targets = [t for n in tables for t in [f"results/tables/table{n}.tex"]]
-    targets += [f"results/figures/fig{n}.{ext}" for n in figures for ext in ("pdf", "png")]
+    targets += [
+        f"results/figures/fig{n}.{ext}" for n in figures for ext in ("pdf", "png")
+    ]
     targets += [path for name in OUTPUTS["hardware"] for path in HARDWARE_OUTPUTS[name]]
     if OUTPUTS["report"]:
         targets += [
@@ -174,14 +213,21 @@ def default_targets():
             "results/report/timing.csv",
             "results/paper.tex",
         ]
+    if OUTPUTS.get("search", True):
+        targets += search_targets(PLAN.config)
     # Every planned run is trained: `tables:` says what to train, `outputs:` what to render.
     return run_metrics() + targets
 
 
 def activity_checkpoint(wildcards):
     """Real weights and spikes for the activity measurement: Table 4's trained W=8 CIFAR10 model
-    (its stand-in in the quick profile); `qsnn hw activity` feeds it samples of its own dataset."""
-    ids = sorted(e.run.run_id for e in PLAN.entries if e.table == 4 and e.run and e.paper_dataset == "cifar10")
+    (its stand-in in the quick profile); `qsnn hw activity` feeds it samples of its own dataset.
+    """
+    ids = sorted(
+        e.run.run_id
+        for e in PLAN.entries
+        if e.table == 4 and e.run and e.paper_dataset == "cifar10"
+    )
     ids = ids or [r.run_id for r in PLAN.runs if dataset_kind(r.dataset) == "static"]
     return f"results/runs/{ids[0]}/metrics.json"
 
@@ -190,7 +236,9 @@ def summary_inputs(wildcards):
     """Plan, full-scale costs, the runs the selection needs, and Table 4's hardware model."""
     selection = getattr(wildcards, "selection", "all")
     inputs = {"plan": "results/summary/plan.json", "runs": selection_runs(selection)}
-    if selection_has_rows(selection):  # Figs. 1-3 plot no table rows: no cost tracing for them
+    if selection_has_rows(
+        selection
+    ):  # Figs. 1-3 plot no table rows: no cost tracing for them
         inputs["costs"] = "results/costs/plan_costs.csv"
     if selection in ("all", "table4"):
         inputs["accelerator"] = "results/hardware/accelerator.csv"
@@ -214,6 +262,8 @@ def figure_inputs(wildcards):
         "experiments": f"results/summary/subsets/fig{wildcards.n}.csv",
         "hardware": FIGURE_HARDWARE.get(wildcards.n, []),
     }
-    if wildcards.n == "6":  # Fig. 6 reads per-layer firing rates from the runs' metrics.json
+    if (
+        wildcards.n == "6"
+    ):  # Fig. 6 reads per-layer firing rates from the runs' metrics.json
         inputs["runs"] = run_metrics(figure="fig6")
     return inputs

@@ -4,10 +4,10 @@
 rule paper_costs:
     output:
         "results/costs/paper_costs.csv",
-    conda:
-        CONDA_ENV
     log:
         "results/logs/costs/paper_costs.log",
+    conda:
+        CONDA_ENV
     shell:
         "qsnn paper-costs --out {output} > {log} 2>&1"
 
@@ -17,9 +17,9 @@ rule plan_costs:
         "results/summary/plan.json",
     output:
         "results/costs/plan_costs.csv",
-    conda:
-        CONDA_ENV
     log:
         "results/logs/costs/plan_costs.log",
+    conda:
+        CONDA_ENV
     shell:
         "qsnn report costs --plan {input} --out {output} > {log} 2>&1"

@@ -6,10 +6,10 @@
 rule fake_dataset:
     output:
         touch(f"{FAKE_DIR}/{{dataset}}.written"),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/data/{dataset}.fake.log",
+    conda:
+        CONDA_ENV
     params:
         out=fake_out,
         samples=(FAKE or {}).get("samples", 2),
@@ -23,10 +23,10 @@ rule prepare_dataset:
         prepare_inputs,
     output:
         "results/data/{dataset}.prepared",
-    conda:
-        CONDA_ENV
     log:
         "results/logs/data/{dataset}.log",
+    conda:
+        CONDA_ENV
     params:
         root=config["data_root"],
         args=prepare_args,

@@ -13,18 +13,17 @@ rule hw_traces:
             category="Hardware",
             labels={"file": "fig2_traces.csv (simulated)"},
         ),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/hardware/traces.log",
     benchmark:
         "results/benchmarks/hw_traces.tsv"
+    conda:
+        CONDA_ENV
     shell:
         "qsnn hw traces --out-dir results/hardware > {log} 2>&1"
 
 
 rule hw_activity_rtl:
-    priority: 10
     input:
         activity_checkpoint,
     output:
@@ -34,21 +33,24 @@ rule hw_activity_rtl:
             category="Hardware",
             labels={"file": "activity_rtl.csv (simulated)"},
         ),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/hardware/activity_rtl.log",
     benchmark:
         "results/benchmarks/hw_activity_rtl.tsv"
+    priority: 10
+    conda:
+        CONDA_ENV
+    # Its configurations build and simulate in parallel (--jobs): on 2 cores, with nothing else
+    # ready to run at the end of the DAG, one thread would leave a core idle.
+    threads: 2
     params:
         checkpoint=lambda wildcards, input: str(Path(input[0]).parent / "checkpoint.pt"),
         args=activity_args,
     shell:
-        "qsnn hw activity --checkpoint {params.checkpoint} {params.args} --out {output} > {log} 2>&1"
+        "qsnn hw activity --checkpoint {params.checkpoint} {params.args} --jobs {threads} --out {output} > {log} 2>&1"
 
 
 rule synth_sweep:
-    priority: 10
     output:
         report(
             "results/hardware/synthesis.csv",
@@ -56,20 +58,20 @@ rule synth_sweep:
             category="Hardware",
             labels={"file": "synthesis.csv (synthesized)"},
         ),
-    # Also set in workflow/profiles/*: a run with --workflow-profile none still gets two threads.
-    threads: 2
-    conda:
-        CONDA_ENV
     log:
         "results/logs/hardware/synthesis.log",
     benchmark:
         "results/benchmarks/synth_sweep.tsv"
+    priority: 10
+    conda:
+        CONDA_ENV
+    # Also set in workflow/profiles/*: a run with --workflow-profile none still gets two threads.
+    threads: 2
     shell:
         "qsnn synth sweep --jobs {threads} --out {output} > {log} 2>&1"
 
 
 rule synth_activity:
-    priority: 10
     input:
         rtl="results/hardware/activity_rtl.csv",
         synthesis="results/hardware/synthesis.csv",  # reuses the sweep's cached netlists
@@ -87,15 +89,17 @@ rule synth_activity:
             labels={"file": "activity_fits.csv (fits of simulated activity)"},
         ),
         netlist="results/hardware/activity_netlist.csv",
-    conda:
-        CONDA_ENV
     log:
         "results/logs/hardware/activity.log",
     benchmark:
         "results/benchmarks/synth_activity.tsv"
+    priority: 10
+    conda:
+        CONDA_ENV
+    threads: 2  # netlists synthesized, compiled and simulated in parallel (--jobs)
     shell:
         "qsnn synth activity --rtl-csv {input.rtl} --netlist-rows {output.netlist} --out {output.activity}"
-        " --fits-out {output.fits} > {log} 2>&1"
+        " --fits-out {output.fits} --jobs {threads} > {log} 2>&1"
 
 
 rule synth_accelerator:
@@ -108,10 +112,10 @@ rule synth_accelerator:
             category="Hardware",
             labels={"file": "accelerator.csv (modelled or measured)"},
         ),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/hardware/accelerator.log",
+    conda:
+        CONDA_ENV
     params:
         board=f"{WORKFLOW_DIR}/hardware/board",
     shell:
@@ -126,11 +130,11 @@ rule synth_validate:
             category="Hardware",
             labels={"file": "accel_validation.csv (modelled vs simulated)"},
         ),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/hardware/accel_validation.log",
     benchmark:
         "results/benchmarks/synth_validate.tsv"
+    conda:
+        CONDA_ENV
     shell:
         "qsnn synth validate --out {output} > {log} 2>&1"

@@ -8,10 +8,10 @@ rule plan:
         expand("{paper_dir}/table{n}.csv", paper_dir=PAPER_DIR, n=TABLES),
     output:
         "results/summary/plan.json",
-    conda:
-        CONDA_ENV
     log:
         "results/logs/summary/plan.log",
+    conda:
+        CONDA_ENV
     params:
         config=CONFIG_JSON,
     shell:
@@ -26,11 +26,12 @@ rule summarize:
             "results/summary/experiments.csv",
             caption="../report/experiments.rst",
             category="Summary",
+            labels={"file": "experiments.csv (every table row: ours and published)"},
         ),
-    conda:
-        CONDA_ENV
     log:
         "results/logs/summary/experiments.log",
+    conda:
+        CONDA_ENV
     params:
         paper_dir=PAPER_DIR,
         costs=costs_arg,
@@ -44,10 +45,10 @@ rule summarize_selection:
         unpack(summary_inputs),
     output:
         "results/summary/subsets/{selection}.csv",
-    conda:
-        CONDA_ENV
     log:
         "results/logs/summary/{selection}.log",
+    conda:
+        CONDA_ENV
     params:
         paper_dir=PAPER_DIR,
         costs=costs_arg,

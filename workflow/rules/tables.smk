@@ -7,7 +7,9 @@ rule table:
         template=f"{WORKFLOW_DIR}/tables/table{{n}}.tex.j2",
         experiments="results/summary/subsets/table{n}.csv",
         # Table 4's fps and latency come from the accelerator model (or board measurements).
-        hardware=lambda wildcards: ["results/hardware/accelerator.csv"] if wildcards.n == "4" else [],
+        hardware=lambda wildcards: (
+            ["results/hardware/accelerator.csv"] if wildcards.n == "4" else []
+        ),
     output:
         tex="results/tables/table{n}.tex",
         # The same cells as HTML, for Snakemake's report (`snakemake --report results/report.html`).
@@ -17,12 +19,12 @@ rule table:
             category="Tables",
             labels={"table": "Table {n}"},
         ),
+    log:
+        "results/logs/tables/table{n}.log",
     wildcard_constraints:
         n=r"[1-5]",
     conda:
         CONDA_ENV
-    log:
-        "results/logs/tables/table{n}.log",
     params:
         profile=PROFILE,
         # The templates the DAG tracks (next to the Snakefile), not another install's copy.
@@ -39,10 +41,10 @@ rule paper_tex:
         figures=expand("results/figures/fig{n}.pdf", n=OUTPUTS["figures"]),
     output:
         "results/paper.tex",
-    conda:
-        CONDA_ENV
     log:
         "results/logs/tables/paper.log",
+    conda:
+        CONDA_ENV
     params:
         profile=PROFILE,
         # The templates the DAG tracks (next to the Snakefile), not another install's copy.

@@ -8,12 +8,12 @@ rule train:
         lambda wildcards: f"results/data/{run_of(wildcards).dataset}.prepared",
     output:
         "results/runs/{run_id}/metrics.json",
-    # One thread per run: two runs in parallel on 2 cores beat one run on two threads.
-    threads: 1
-    conda:
-        CONDA_ENV
     log:
         "results/logs/train/{run_id}.log",
+    conda:
+        CONDA_ENV
+    # One thread per run: two runs in parallel on 2 cores beat one run on two threads.
+    threads: 1
     params:
         args=train_args,
         workers=num_workers,

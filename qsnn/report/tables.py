@@ -24,8 +24,9 @@ Conventions (the paper is silent on them):
   paper prints them.
 * Table 4's fps / latency come from experiments.csv (joined by the workflow from
   ``results/hardware/accelerator.csv``); when those cells are blank and ``--hardware`` holds
-  ``accelerator.csv``, they are read from it. Every such number carries its kind
-  (modelled or measured).
+  ``accelerator.csv``, they are read from it through the same join
+  (:func:`qsnn.hardware.board.table4_hardware`, measured over modelled), which also gives the
+  device. Every such number carries its kind (modelled or measured).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import jinja2
 import pandas as pd
 
 from qsnn import resources
+from qsnn.hardware.board import table4_hardware  # the one Table 4 join (measured over modelled)
 from qsnn.profiles import PROFILES, profile_notice  # one list of profiles, one wording of their notices
 
 TEMPLATE_DIR = resources.template_dir()  # tables/*.j2, shipped as package data (qsnn/resources.py)
@@ -63,20 +65,34 @@ TABLE_TITLES = {
 # The paper's figure captions, for results/paper.tex.
 FIGURE_CAPTIONS = {
     1: "Fig. 1 of the paper: with the same number of feature bits, SNNs and quantized ANNs have the same "
-       "complexity of representation (Eq. 3).",
+    "complexity of representation (Eq. 3).",
     2: "Fig. 2 of the paper: comparison of different allocations of bit budgets (neuron input integration, "
-       "RTL simulation).",
+    "RTL simulation).",
     3: "Fig. 3 of the paper: Bit Budget versus switching activity (not energy) of individual synaptic operations.",
     4: "Fig. 4 of the paper: accuracy, S-ACE (log scale) and model parameters on CIFAR10/100.",
     5: "Fig. 5 of the paper: relationship between bit budget allocations and model performance.",
     6: "Fig. 6 of the paper: firing rates of different layers for different allocations between spike "
-       "patterns and time steps.",
+    "patterns and time steps.",
 }
 # Cost / hardware cells each table prints (for the "--" note).
-PRINTED_FIELDS = {1: ("params", "sops", "s_ace", "ns_ace"), 2: ("params", "s_ace"), 3: (), 4: ("hw",), 5: ("params", "s_ace")}
+PRINTED_FIELDS = {
+    1: ("params", "sops", "s_ace", "ns_ace"),
+    2: ("params", "s_ace"),
+    3: (),
+    4: ("hw",),
+    5: ("params", "s_ace"),
+}
 LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
 }
 
 
@@ -97,15 +113,22 @@ def latex_escape(value) -> str:
 def make_environment(template_dir: Path = TEMPLATE_DIR) -> jinja2.Environment:
     template_dir = Path(template_dir)
     if not template_dir.is_dir():
-        raise RenderError(f"template folder {template_dir} not found; pass --templates DIR "
-                          "(the repository's tables/ folder)")
+        raise RenderError(
+            f"template folder {template_dir} not found; pass --templates DIR (the repository's tables/ folder)"
+        )
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
-        block_start_string=r"\BLOCK{", block_end_string="}",
-        variable_start_string=r"\VAR{", variable_end_string="}",
-        comment_start_string=r"\#{", comment_end_string="}",
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        autoescape=False, undefined=jinja2.StrictUndefined,
+        block_start_string=r"\BLOCK{",
+        block_end_string="}",
+        variable_start_string=r"\VAR{",
+        variable_end_string="}",
+        comment_start_string=r"\#{",
+        comment_end_string="}",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
     )
     env.filters["tex"] = latex_escape
     return env
@@ -138,11 +161,11 @@ class Cell:
     """One printed number with its provenance marks (rendered by tables/_macros.tex.j2)."""
 
     text: str = "--"
-    cited: bool = False      # published value of a cited work
-    stand_in: bool = False   # quick-profile stand-in accuracy, not comparable
+    cited: bool = False  # published value of a cited work
+    stand_in: bool = False  # quick-profile stand-in accuracy, not comparable
     estimated: bool = False  # estimated (NS-ACE from stand-in firing rates)
-    modelled: bool = False   # hardware number from the accelerator model
-    delta: str = ""          # Table 3: "(+0.23)" relative to the reference row
+    modelled: bool = False  # hardware number from the accelerator model
+    delta: str = ""  # Table 3: "(+0.23)" relative to the reference row
 
 
 @dataclass
@@ -181,10 +204,9 @@ def read_experiments(path: Path, profile: str) -> pd.DataFrame:
 
 
 def read_accelerator(hardware: Path | None) -> pd.DataFrame | None:
-    if hardware is None:
-        return None
-    path = Path(hardware) / "accelerator.csv"
-    return pd.read_csv(path) if path.is_file() else None
+    from qsnn.hardware.board import read_accelerator as read
+
+    return read(hardware)
 
 
 # --------------------------------------------------------------------------- context
@@ -206,31 +228,12 @@ def ns_ace_cell(rec: dict) -> Cell:
     return Cell(fmt_cost(rec["ns_ace_G"]), estimated=is_number(rec["ns_ace_G"]) and kind.startswith("estimated"))
 
 
-def accelerator_match(accel: pd.DataFrame | None, rec: dict) -> dict:
-    """The accelerator.csv row of a Table 4 row (by table row, else by dataset and W/S/T)."""
-    if accel is None:
-        return {}
-    match = accel
-    if "table_row" in accel.columns and is_number(rec["row"]):
-        match = accel[pd.to_numeric(accel["table_row"], errors="coerce") == int(rec["row"])]
-    if match.empty or "table_row" not in accel.columns:
-        match = accel
-        for col, value in (("dataset", rec["paper_dataset"]), ("w_bits", rec["w_bits"]), ("s_bits", rec["s_bits"]),
-                           ("T", rec["T"])):
-            if col in match.columns:
-                match = match[match[col].astype(str) == str(value)]
-    if match.empty:
-        return {}
-    if "kind" in match.columns and (match["kind"] == "measured").any():
-        match = match[match["kind"] == "measured"]
-    return match.iloc[0].to_dict()
-
-
 def hardware_cell(rec: dict, accel_rec: dict, uses_latency: bool) -> Cell:
+    """The row's fps (or latency) from experiments.csv, else from the Table 4 join of accelerator.csv."""
     column = "latency_ms" if uses_latency else "fps"
     value, kind = rec.get(column), text(rec.get("hw_kind"))
     if not is_number(value):
-        value, kind = accel_rec.get(column), text(accel_rec.get("kind"))
+        value, kind = accel_rec.get(column), text(accel_rec.get("hw_kind"))
     if not is_number(value):
         return Cell()
     return Cell(fmt2(value), modelled=kind != "measured")
@@ -240,15 +243,20 @@ def build_row(recs: list[dict], table: int, profile: str, accel, uses_latency: b
     datasets = TABLE_DATASETS[table]
     by_dataset = {r["paper_dataset"]: r for r in recs}
     first = next((by_dataset[d] for d in datasets if d in by_dataset), recs[0])
-    accel_rec = accelerator_match(accel, first)
+    accel_rec = table4_hardware(accel, first) if table == 4 else {}
     return Row(
-        method=text(first.get("method")), arch=text(first.get("arch_label")) or text(first.get("arch")),
+        method=text(first.get("method")),
+        arch=text(first.get("arch_label")) or text(first.get("arch")),
         wst=f"{first['w_bits']} / {first['s_bits']} / {first['T']}",
-        bit_budget=str(int(first["w_bits"]) * int(first["s_bits"]) * int(first["T"])), source=text(first["source"]),
-        params=fmt_cost(first.get("params_M")), sops=fmt_cost(first.get("sops_G")), s_ace=fmt_cost(first.get("s_ace_G")),
+        bit_budget=str(int(first["w_bits"]) * int(first["s_bits"]) * int(first["T"])),
+        source=text(first["source"]),
+        params=fmt_cost(first.get("params_M")),
+        sops=fmt_cost(first.get("sops_G")),
+        s_ace=fmt_cost(first.get("s_ace_G")),
         ns_ace=ns_ace_cell(first),
         acc={d: accuracy_cell(by_dataset[d], profile) if d in by_dataset else Cell() for d in datasets},
-        hw=hardware_cell(first, accel_rec, uses_latency), device=text(accel_rec.get("device")),
+        hw=hardware_cell(first, accel_rec, uses_latency),
+        device=text(accel_rec.get("device")),
         # Table 4 prints one accuracy column per block (its own dataset); the others print all.
         printed_datasets=(first["paper_dataset"],) if table == 4 else datasets,
     )
@@ -298,8 +306,12 @@ def printed_text(row: Row, table: int) -> list[str]:
 def provenance(df: pd.DataFrame, profile: str) -> str:
     ours = df[(df["source"] != "cited") & df["dataset"].notna()]
     pairs = sorted({(text(p), text(d)) for p, d in zip(ours["paper_dataset"], ours["dataset"])})
-    parts = [DATASET_LABELS.get(p, p) if d in ("", p) else f"{DATASET_LABELS.get(d, d)} stand-in for {DATASET_LABELS.get(p, p)}"
-             for p, d in pairs]
+    parts = [
+        DATASET_LABELS.get(p, p)
+        if d in ("", p)
+        else f"{DATASET_LABELS.get(d, d)} stand-in for {DATASET_LABELS.get(p, p)}"
+        for p, d in pairs
+    ]
     return ", ".join(parts) if parts else "no trained rows"
 
 
@@ -308,20 +320,27 @@ def table_context(df: pd.DataFrame, table: int, profile: str, accel: pd.DataFram
         raise RenderError(f"table {table}: the paper has Tables 1-5")
     sub = df[df["table"] == table]
     if sub.empty:
-        raise RenderError(f"experiments.csv has no rows of Table {table}; check that the workflow's config "
-                          f"lists Table {table} (or render only the tables it has)")
+        raise RenderError(
+            f"experiments.csv has no rows of Table {table}; check that the workflow's config "
+            f"lists Table {table} (or render only the tables it has)"
+        )
     groups = group_rows(df, table, profile, accel)
     rows = [r for g in groups for r in g.rows]
     cells = [c for r in rows for c in (*r.acc.values(), r.ns_ace, r.hw)]
     datasets = TABLE_DATASETS[table]
     return {
-        "table": table, "title": TABLE_TITLES[table], "profile": profile, "quick": profile == "quick",
+        "table": table,
+        "title": TABLE_TITLES[table],
+        "profile": profile,
+        "quick": profile == "quick",
         "notice": profile_notice(profile),
         "provenance": provenance(sub, profile),
         "datasets": [{"key": d, "label": DATASET_LABELS[d]} for d in datasets],
         "groups": groups,
-        "has_cited": any(c.cited for c in cells), "has_stand_in": any(c.stand_in for c in cells),
-        "has_estimated": any(c.estimated for c in cells), "has_modelled": any(c.modelled for c in cells),
+        "has_cited": any(c.cited for c in cells),
+        "has_stand_in": any(c.stand_in for c in cells),
+        "has_estimated": any(c.estimated for c in cells),
+        "has_modelled": any(c.modelled for c in cells),
         "has_measured": any(c.text != "--" and not c.modelled for c in (r.hw for r in rows)),
         "has_missing": any(t == "--" for r in rows for t in printed_text(r, table)),
         "costs_from": DATASET_LABELS[datasets[0]] if table in (2, 5) else "",
@@ -337,15 +356,22 @@ def write_atomic(text_out: str, out: Path) -> Path:
     return atomic_write_text(Path(out), text_out)
 
 
-def render_table(table: int, experiments: Path, profile: str, hardware: Path | None = None,
-                 template_dir: Path = TEMPLATE_DIR) -> str:
+def render_table(
+    table: int, experiments: Path, profile: str, hardware: Path | None = None, template_dir: Path = TEMPLATE_DIR
+) -> str:
     env = make_environment(template_dir)
     df = read_experiments(experiments, profile)
     context = table_context(df, table, profile, read_accelerator(hardware))
     return env.get_template(f"table{table}.tex.j2").render(**context)
 
 
-FIELD_LABELS = {"params": "Params (M)", "sops": "SOPs (G)", "s_ace": "S-ACE (G)", "ns_ace": "NS-ACE (G)", "hw": "fps / latency (ms)"}
+FIELD_LABELS = {
+    "params": "Params (M)",
+    "sops": "SOPs (G)",
+    "s_ace": "S-ACE (G)",
+    "ns_ace": "NS-ACE (G)",
+    "hw": "fps / latency (ms)",
+}
 MARKS = {"cited": "\u2020", "stand_in": "*", "estimated": "e", "modelled": "m"}  # the LaTeX tables' marks
 
 
@@ -356,43 +382,113 @@ def _cell_text(value) -> str:
     return value.text + (f"<sup>{marks}</sup>" if marks else "") + (f" {value.delta}" if value.delta else "")
 
 
-def table_frame(context: dict) -> pd.DataFrame:
-    """The rows of one rendered table as a DataFrame: the same cells and marks as the LaTeX."""
+def _html_columns(context: dict) -> list[tuple[str, object, bool]]:
+    """(header, cell of a row given whether it opens its group, numeric?) per printed column, as the LaTeX prints them."""
+    from html import escape
+
     table = context["table"]
-    records = []
-    for group in context["groups"]:
-        for row in group.rows:
-            rec = {"group": group.name, "method": row.method, "arch": row.arch, "W / S / T": row.wst,
-                   "bit budget": row.bit_budget}
-            rec.update({FIELD_LABELS[f]: _cell_text(getattr(row, f)) for f in PRINTED_FIELDS[table]})
-            rec.update({d["label"]: _cell_text(row.acc[d["key"]]) for d in context["datasets"]})
-            records.append(rec)
-    frame = pd.DataFrame.from_records(records)
-    empty = [c for c in frame.columns if (frame[c].astype(str).str.strip() == "").all()]
-    return frame.drop(columns=empty)  # e.g. Table 3 prints no method or architecture
+    columns = []
+    if table == 4:  # the FPGA table: device and bit budget per block, one accuracy column (the block's dataset)
+        columns = [("Device", lambda r, first: escape(r.device or "--") if first else "", False)]
+    elif table in (1, 5):  # the tables that print methods and architectures
+        columns = [
+            ("Method", lambda r, first: escape(r.method) if first else "", False),
+            ("Architecture", lambda r, first: escape(r.arch), False),
+        ]
+    columns += [
+        ("W / S / T", lambda r, first: escape(r.wst), False),
+        ("Bit budget", lambda r, first: escape(r.bit_budget), True),
+    ]
+    columns += [(FIELD_LABELS[f], lambda r, first, f=f: _cell_text(getattr(r, f)), True) for f in PRINTED_FIELDS[table]]
+    if table == 4:
+        columns.append(("Top-1 (%)", lambda r, first: _cell_text(r.acc[r.printed_datasets[0]]), True))
+    else:
+        columns += [
+            (f"Top-1 (%) {d['label']}", lambda r, first, k=d["key"]: _cell_text(r.acc[k]), True)
+            for d in context["datasets"]
+        ]
+    rows = [r for g in context["groups"] for r in g.rows]
+    # A column no row fills is one the table does not print (Table 3 has no method or architecture).
+    return [c for c in columns if any(str(c[1](r, True)).strip() for r in rows)]
+
+
+def _html_notes(context: dict) -> list[str]:
+    """The marks the table uses, worded as the LaTeX notes (tables/_macros.tex.j2)."""
+    notes = []
+    if context["has_cited"]:
+        notes.append(
+            "\u2020 cited: the published accuracy of that work, not re-trained here; the cost columns of every "
+            "row are ours, computed at full scale."
+        )
+    if context["has_stand_in"]:
+        notes.append(
+            f"* stand-in data, not comparable to the paper: accuracy of the {context['profile']} profile's small "
+            f"model on its stand-in dataset ({context['provenance']})."
+        )
+    if context["has_estimated"]:
+        notes.append(
+            "e NS-ACE estimated from stand-in firing rates (the small model's firing rates applied to the "
+            "full-scale network)."
+        )
+    if context["has_modelled"]:
+        notes.append("m modelled by the cycle model of qsnn.hardware.accel, not measured on a board.")
+    if context["has_measured"]:
+        notes.append("Hardware numbers without a mark are measured.")
+    if context["has_missing"]:
+        notes.append("-- not available (run not trained yet, or not printed).")
+    return notes
 
 
 def render_table_html(table: int, experiments: Path, profile: str, hardware: Path | None = None) -> str:
-    """One table as an HTML fragment (caption, table, marks) for Snakemake's HTML report."""
+    """One table as an HTML page (caption, table, the marks it uses) for Snakemake's HTML report:
+    the cells and marks of the LaTeX table, its groups separated by a rule."""
     import html
+
+    from qsnn.report.html import page
 
     context = table_context(read_experiments(experiments, profile), table, profile, read_accelerator(hardware))
     notice = f" ({context['notice']})" if context["notice"] else ""
     caption = f"Table {table}. {context['title']}. Profile: {profile}{notice}; data: {context['provenance']}."
-    marks = ["\u2020 cited: published accuracy, not re-trained; costs are ours at full scale",
-             "* stand-in data, not comparable to the paper", "e NS-ACE estimated from stand-in firing rates",
-             "m modelled by the accelerator cycle model, not measured", "-- not available"]
-    body = table_frame(context).to_html(index=False, escape=False, border=0, classes="qsnn-table", na_rep="--")
-    return (f"<div class=\"qsnn\"><p><b>{html.escape(caption)}</b></p>\n{body}\n"
-            f"<p><small>{html.escape('; '.join(marks))}</small></p></div>\n")
+    if context["costs_from"]:
+        caption += f" Params and S-ACE are ours at full scale, for the {context['costs_from']} network."
+    if table == 3:
+        caption += " Differences in parentheses are against the first quantized row (W < 16)."
+    columns = _html_columns(context)
+    num_class = ' class="num"'
+    head = "".join(f"<th{num_class if num else ''}>{html.escape(name)}</th>" for name, _, num in columns)
+    bodies = []
+    for group in context["groups"]:
+        rows = []
+        if table == 4:  # Table 4 heads each block with its dataset and what it measures
+            what = "latency (ms)" if group.uses_latency else "fps"
+            rows.append(f'<tr class="group"><td colspan="{len(columns)}">{html.escape(group.name)}: {what}</td></tr>')
+        for i, row in enumerate(group.rows):
+            cells = "".join(f"<td{num_class if num else ''}>{cell(row, i == 0)}</td>" for _, cell, num in columns)
+            rows.append(f"<tr>{cells}</tr>")
+        bodies.append("<tbody>\n" + "\n".join(rows) + "\n</tbody>")
+    body = (
+        f'<p class="caption">{html.escape(caption)}</p>\n<table class="qsnn-table"><thead><tr>{head}</tr></thead>\n'
+        + "\n".join(bodies)
+        + "\n</table>\n"
+        + "".join(f'<p class="notes">{html.escape(n)}</p>\n' for n in _html_notes(context))
+    )
+    return page(f"Table {table}", body)
 
 
-def render_paper(profile: str | None = None, tables: tuple[int, ...] = TABLES, figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6),
-                 template_dir: Path = TEMPLATE_DIR) -> str:
+def render_paper(
+    profile: str | None = None,
+    tables: tuple[int, ...] = TABLES,
+    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6),
+    template_dir: Path = TEMPLATE_DIR,
+) -> str:
     """``results/paper.tex``: inputs ``tables/tableN.tex`` and ``figures/figN.pdf`` (paths relative to it)."""
     env = make_environment(template_dir)
     if profile is not None and profile not in PROFILES:
         raise RenderError(f"--profile {profile!r}: use one of {', '.join(PROFILES)}")
-    return env.get_template("paper.tex.j2").render(profile=profile, notice=profile_notice(profile or ""),
-                                                   tables=list(tables), figures=list(figures),
-                                                   figure_captions=FIGURE_CAPTIONS)
+    return env.get_template("paper.tex.j2").render(
+        profile=profile,
+        notice=profile_notice(profile or ""),
+        tables=list(tables),
+        figures=list(figures),
+        figure_captions=FIGURE_CAPTIONS,
+    )
