@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The paper profile's GPU checks, on one CUDA GPU, in about 8 minutes (run by hand; CI has no GPU).
+# The paper profile's GPU checks, on one CUDA GPU (run by hand; CI has no GPU). Planned to fit a short GPU
+# session; its time on a GPU has not been measured yet.
 #
 #   bash benchmarks/gpu_check.sh            # from the repository root, after pip install -e .
 #

@@ -142,29 +142,42 @@ def digits_batch(n: int, seed: int = 0, train: bool = True) -> tuple[torch.Tenso
     return dataset_samples(STAND_IN_DATASET, "train" if train else "test", 1, n, seed=seed)
 
 
-def quick_train(arch: str, wst: WST, steps: int = 60, batch: int = 64, seed: int = 0) -> nn.Module:
-    """Train a tiny model on the ``digits`` stand-in for a few seconds (stand-in for a quick-profile run).
+def quick_train(
+    arch: str, wst: WST, steps: int = 60, batch: int = 64, seed: int = 0, data_root: Path | None = None
+) -> nn.Module:
+    """A tiny model trained on the ``digits`` stand-in for a few seconds (stand-in for a quick-profile run).
 
-    Used when no ``checkpoint.pt`` of ``qsnn train`` is given: the weights are
-    then real trained weights of a *stand-in* run, labelled as such by callers.
-    The data is ``qsnn.data.build("digits", "train")``, as ``qsnn train`` sees it.
+    Used when no ``checkpoint.pt`` of ``qsnn train`` is given: the weights are then real trained
+    weights of a *stand-in* run, labelled as such by callers. The training is the library's own
+    (:func:`qsnn.train.engine.train`: the data, optimizer, schedule and checkpoint of ``qsnn train``,
+    at lr 5e-3), run in a scratch folder and read back through the one checkpoint loader; the
+    hardware code keeps no training loop of its own. ``steps`` optimizer steps, rounded up to
+    whole epochs of the ``digits`` training split (1437 images).
     """
-    from qsnn.data import build, dataset_info
-    from qsnn.models import create
+    import math
+    import tempfile
 
-    info = dataset_info(STAND_IN_DATASET)
-    torch.manual_seed(seed)
-    model = create(arch, wst.w_bits, wst.s_bits, wst.T, num_classes=info.num_classes, input_shape=info.input_shape)
-    data = build(STAND_IN_DATASET, "train", wst.T)
-    order = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
-    model.train()
-    for _ in range(steps):
-        x, y = stack_samples(data, torch.randperm(len(data), generator=order)[:batch])
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    from qsnn.data import build
+    from qsnn.train.config import TrainConfig
+    from qsnn.train.engine import RuntimeOptions, train
+
+    per_epoch = math.ceil(len(build(STAND_IN_DATASET, "train", wst.T, root=data_root or Path("data"))) / batch)
+    epochs = math.ceil(steps / per_epoch)
+    config = TrainConfig(
+        dataset=STAND_IN_DATASET,
+        arch=arch,
+        wst=str(wst),
+        epochs=epochs,
+        seed=seed,
+        batch_size=batch,
+        lr=5e-3,
+        limit_batches=steps if epochs == 1 else None,
+    )
+    with tempfile.TemporaryDirectory(prefix="qsnn-quick-train-") as scratch:
+        out = Path(scratch) / "run"
+        runtime = RuntimeOptions(out=out, data_root=data_root or Path("data"), progress=False, epoch_lines=False)
+        train(config, runtime)
+        model, _ = load_model(out / "checkpoint.pt")
     return model.eval()
 
 
