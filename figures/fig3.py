@@ -26,22 +26,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from qsnn.hardware.fits import ACTIVITY_COLUMNS, FIT_COLUMNS  # activity.csv's one definition
+
 ACTIVITY = "activity.csv"
 FITS = "activity_fits.csv"
-ACTIVITY_COLUMNS = (
-    "level",
-    "family",
-    "w_bits",
-    "s_bits",
-    "T",
-    "bit_budget",
-    "primitive",
-    "toggles",
-    "sops",
-    "toggles_per_sop",
-    "source",
-)
-FIT_COLUMNS = ("level", "family", "primitive", "model", "a", "b", "c", "r2")
 PLOTTED_PRIMITIVE = "total"
 MARKERS = "osD^vP*X"
 Y_LABEL = "toggles per synaptic op\n(simulated switching activity, not energy)"

@@ -20,6 +20,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+# The columns of results/hardware/activity.csv (RTL + netlist rows, written by
+# qsnn.hardware.netlist_activity, RTL rows by qsnn.hardware.rtl_activity) and those of the fits
+# Fig. 3 reads: one definition, imported by the writers and by figures/fig3.py.
+ACTIVITY_COLUMNS = (
+    "level",
+    "family",
+    "w_bits",
+    "s_bits",
+    "T",
+    "bit_budget",
+    "primitive",
+    "toggles",
+    "sops",
+    "toggles_per_sop",
+    "source",
+)
+FIT_COLUMNS = ("level", "family", "primitive", "model", "a", "b", "c", "r2")
+
 MODELS = {"bb": ("bit_budget",), "bb+t": ("bit_budget", "T")}
 GROUP_KEYS = ("level", "family", "primitive")
 

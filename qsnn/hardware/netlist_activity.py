@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from qsnn.hardware import synth
+from qsnn.hardware.fits import ACTIVITY_COLUMNS
 
 TB_DIR = synth.REPO_ROOT / "hardware" / "sim"
 DEFAULT_WORK_DIR = synth.REPO_ROOT / "results" / "hardware" / "netlist_sim"
@@ -568,19 +569,7 @@ def total_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def merge_activity(netlist: pd.DataFrame, rtl_csv: Path | None) -> pd.DataFrame:
     """Netlist rows + the RTL engineer's ``activity_rtl.csv`` (level = rtl) in one table."""
-    cols = [
-        "level",
-        "family",
-        "w_bits",
-        "s_bits",
-        "T",
-        "bit_budget",
-        "primitive",
-        "toggles",
-        "sops",
-        "toggles_per_sop",
-        "source",
-    ]
+    cols = list(ACTIVITY_COLUMNS)
     frames = [total_rows(netlist)]
     if rtl_csv is not None and Path(rtl_csv).exists():
         rtl = pd.read_csv(rtl_csv)

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from qsnn.hardware.fits import ACTIVITY_COLUMNS
 from qsnn.hardware.reference import (
     STAND_IN_DATASET,
     RealLayer,
@@ -86,19 +87,7 @@ PRIMITIVES: dict[tuple[str, str], str] = {
 }
 DEFAULT_W = (1, 2, 4, 8)
 DEFAULT_ST = ((1, 4), (2, 2), (4, 1))
-COLUMNS = [
-    "level",
-    "family",
-    "w_bits",
-    "s_bits",
-    "T",
-    "bit_budget",
-    "primitive",
-    "toggles",
-    "sops",
-    "toggles_per_sop",
-    "source",
-]
+COLUMNS = list(ACTIVITY_COLUMNS)  # activity.csv's contract lives in qsnn.hardware.fits
 
 
 def parse_toggle_coverage(path: Path) -> pd.DataFrame:
