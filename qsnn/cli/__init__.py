@@ -58,5 +58,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def launch() -> int:
+    """The ``qsnn`` console script: through the workflow's fork server when one runs
+    (:mod:`qsnn.forkserver`: the imports are already done there), else in this process."""
+    from qsnn import forkserver
+
+    status = forkserver.forward(sys.argv[1:])
+    return main() if status is None else status
+
+
 if __name__ == "__main__":
     sys.exit(main())

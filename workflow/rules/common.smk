@@ -8,6 +8,7 @@ from qsnn.experiments import (
     plan_from_config,
     resolve_extends,
 )
+from qsnn import forkserver
 from qsnn.search import search_runs, search_targets
 
 # The workflow's own files (config/, figure scripts, templates, board data) are found from the
@@ -48,6 +49,26 @@ FAKE_DIR = f"{config['data_root']}/fakes"
 CONDA_ENV = "../../environment.yml"
 # Every run any round of any allocation search may train (qsnn/search.py), by run id.
 SEARCH_RUNS = {run.run_id: run for run in search_runs(PLAN.config)}
+
+
+# Jobs of this workflow that run `qsnn` on this machine start from a process that has already
+# imported torch and qsnn (qsnn/forkserver.py): a tiny training run no longer spends a third of
+# its time importing. Jobs elsewhere (SLURM) and QSNN_FORKSERVER=off run as plain processes.
+FORK_SERVER = []
+
+
+onstart:
+    FORK_SERVER.append(forkserver.start(Path("results/logs/forkserver.log")))
+
+
+onsuccess:
+    for server in filter(None, FORK_SERVER):
+        server.stop()
+
+
+onerror:
+    for server in filter(None, FORK_SERVER):
+        server.stop()
 
 
 wildcard_constraints:
