@@ -161,13 +161,21 @@ def serve(path: Path, parent: int, idle_exit_s: float = IDLE_EXIT_S) -> None:
 
 def _spawn(conn: socket.socket, listener: socket.socket) -> int | None:
     """Fork a child for the request on ``conn``; its pid goes back to the client."""
+    fds: list[int] = []
     try:
         conn.settimeout(10)
         message, fds, _, _ = socket.recv_fds(conn, MAX_MESSAGE, 3)
+        while len(message) < MAX_MESSAGE:  # a long environment arrives in pieces; the client closes its end
+            chunk = conn.recv(1 << 16)
+            if not chunk:
+                break
+            message += chunk
         request = json.loads(message)
         if len(fds) != 3:
             raise ValueError("expected stdin, stdout and stderr")
     except (OSError, ValueError):
+        for fd in fds:
+            os.close(fd)
         conn.close()
         return None
     pid = os.fork()

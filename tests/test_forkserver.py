@@ -105,6 +105,17 @@ def test_errors_keep_their_exit_status_and_one_line_message(server, tmp_path):
     assert usage.returncode == 2 and "--no-such-flag" in usage.stderr
 
 
+def test_a_long_environment_reaches_the_job(server, tmp_path):
+    _, address, log = server
+    args = train_args(tmp_path / "env")
+    # More than one socket read (a variable may hold at most 128 KiB)
+    padding = {f"QSNN_TEST_PADDING_{i}": "x" * 100_000 for i in range(4)}
+    env = {**os.environ, forkserver.ENV_VAR: address, **padding}
+    result = subprocess.run([*QSNN, *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert served(log, args)
+
+
 def test_the_job_runs_in_its_own_directory(server, tmp_path):
     _, address, log = server
     (tmp_path / "data").symlink_to(REPO / "data")

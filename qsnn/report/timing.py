@@ -7,6 +7,12 @@ summed over resumed sessions), so results trained before this summary existed ne
 allocation search's runs that no table trains, from its CSV (``train (search)``). The summary has one row per rule:
 jobs, job-seconds, the longest job, CPU-seconds, peak memory and the rule's share of all
 job-seconds. Job-seconds add up parallel jobs, so they exceed the wall time of a run on 2 cores.
+
+CPU-seconds are what Snakemake's benchmark samples of the job's process tree saw (every 0.5 s for
+the first 15 s, then every 30 s): a child process that starts and ends between two samples is missed, so a
+rule that runs many short tool processes (``synth_sweep``: 60 yosys/nextpnr runs, 505 CPU-s
+measured by the tools themselves against 74 sampled) is undercounted; ``synthesis.csv`` records
+each tool run's own CPU time.
 """
 
 from __future__ import annotations
