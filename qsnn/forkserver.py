@@ -141,7 +141,7 @@ def serve(path: Path, parent: int, idle_exit_s: float = IDLE_EXIT_S) -> None:
         ready, _, _ = select.select([listener], [], [], 0.05)
         if ready:
             conn, _ = listener.accept()
-            pid = _spawn(conn, listener)
+            pid = _spawn(conn, [listener, *running.values()])
             if pid is not None:
                 running[pid] = conn
         _reap(running)
@@ -159,8 +159,12 @@ def serve(path: Path, parent: int, idle_exit_s: float = IDLE_EXIT_S) -> None:
         pass
 
 
-def _spawn(conn: socket.socket, listener: socket.socket) -> int | None:
-    """Fork a child for the request on ``conn``; its pid goes back to the client."""
+def _spawn(conn: socket.socket, others: list[socket.socket]) -> int | None:
+    """Fork a child for the request on ``conn``; its pid goes back to the client.
+
+    ``others`` (the listener, the other clients' connections) are closed in the child: a child
+    holding them would keep another client waiting should the server die.
+    """
     fds: list[int] = []
     try:
         conn.settimeout(10)
@@ -180,7 +184,8 @@ def _spawn(conn: socket.socket, listener: socket.socket) -> int | None:
         return None
     pid = os.fork()
     if pid == 0:
-        listener.close()
+        for sock in (*others, conn):
+            sock.close()
         _child(request, fds)  # never returns
     for fd in fds:
         os.close(fd)

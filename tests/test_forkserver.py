@@ -177,3 +177,32 @@ def test_off_or_a_gpu_machine_starts_nothing(monkeypatch):
     monkeypatch.delenv(forkserver.ENV_VAR)
     monkeypatch.setattr(forkserver, "gpu_present", lambda: True)
     assert forkserver.start() is None and forkserver.ENV_VAR not in os.environ
+
+
+def test_clients_learn_at_once_that_the_server_died(tmp_path, monkeypatch):
+    """A forked job holds no other client's connection, so every client sees the server go."""
+    monkeypatch.delenv(forkserver.ENV_VAR, raising=False)
+    log = tmp_path / "fs.log"
+    handle = forkserver.start(log)
+    address = os.environ[forkserver.ENV_VAR]
+    clients = []
+    try:
+        wait_for(lambda: (handle.folder / "sock").exists())
+        env = {**os.environ, forkserver.ENV_VAR: address}
+        for name in ("first", "second"):
+            args = train_args(tmp_path / name)
+            args[args.index("--epochs") + 1] = "500"
+            clients.append(subprocess.Popen([*QSNN, *args], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True))
+            wait_for(lambda args=args: served(log, args), timeout=30)
+        handle.process.kill()
+        statuses = [client.wait(timeout=20) for client in clients]
+    finally:
+        # The orphaned jobs still hold the clients' stderr: stop them before reading it.
+        for line in log.read_text().splitlines():
+            try:
+                os.kill(int(line.split(" pid ")[1].split(":")[0]), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        handle.stop()
+    assert statuses == [1, 1]
+    assert all("fork server" in client.stderr.read() for client in clients)
