@@ -412,14 +412,8 @@ class TileConfig:
         }
 
     def defines(self) -> dict[str, int]:
-        return {
-            "W": self.w_bits,
-            "S": self.s_bits,
-            "ROWS": self.rows,
-            "COLS": self.cols,
-            "CHUNKS": self.chunks,
-            "ACC_W": self.acc_w,
-        }
+        """The parameters the C++ testbench needs at compile time (its stimulus layout)."""
+        return {k: v for k, v in self.params().items() if k in ("W", "S", "ROWS", "COLS", "CHUNKS", "ACC_W")}
 
 
 def _layer_acc_bits(codes: np.ndarray, spikes: np.ndarray, v_th: int, v_reset: int) -> int:
