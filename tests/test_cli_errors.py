@@ -185,3 +185,18 @@ def test_uncreatable_out_is_noticed_before_training(capsys, tmp_path):
     blocker.write_text("x")
     assert main(["train", *ARGS, "--out", str(blocker / "run")]) == 2
     assert "--out" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("value", ["3", "a/b", "2/1/1", "0/1", "2/-1"])
+def test_bad_ws_pair_names_the_flag(capsys, value):
+    """``qsnn synth activity --ws`` takes W/S pairs: anything else is a one-line usage error naming ``--ws``."""
+    code, err = _run(capsys, "synth", "activity", "--ws", value, "--reuse")
+    assert code == 2
+    assert "--ws" in err and "W" in err
+
+
+def test_ws_pairs_reach_the_command_as_integers():
+    from qsnn.cli import build_parser
+
+    args = build_parser().parse_args(["synth", "activity", "--ws", "2/1", "8/4"])
+    assert args.ws == [(2, 1), (8, 4)]

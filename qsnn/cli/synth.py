@@ -14,6 +14,19 @@ from qsnn import resources
 RESULTS = Path("results/hardware")
 
 
+def ws_arg(text: str) -> tuple[int, int]:
+    """``--ws`` item ``W/S`` -> (W, S), range-checked as the W and S of an allocation."""
+    from qsnn.wst import parse_wst
+
+    if text.count("/") != 1 or not all(part.strip().isdigit() for part in text.split("/")):
+        raise argparse.ArgumentTypeError(f"malformed W/S pair {text!r}: expected two integers like '2/1' (W/S)")
+    try:
+        wst = parse_wst(f"{text}/1")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return wst.w_bits, wst.s_bits
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("synth", help="synthesis, netlist activity, Fig. 3 fits, Table 4 model")
     sub = parser.add_subparsers(dest="synth_command", required=True, metavar="SUBCOMMAND")
@@ -37,7 +50,9 @@ def register(subparsers) -> None:
 
     act = sub.add_parser("activity", help="netlist-level toggles per SOP (xcup, ecp5), merged with RTL activity")
     act.add_argument("--families", nargs="+", default=["xcup", "ecp5"], choices=["xcup", "ecp5"])
-    act.add_argument("--ws", nargs="+", default=["2/1", "8/4"], help="W/S pairs, e.g. 2/1 8/4")
+    act.add_argument(
+        "--ws", nargs="+", type=ws_arg, default=[(2, 1), (8, 4)], metavar="W/S", help="W/S pairs, e.g. 2/1 8/4"
+    )
     act.add_argument("--T", type=int, nargs="+", default=[1, 2, 4, 8])
     act.add_argument("--rtl-csv", type=Path, default=RESULTS / "activity_rtl.csv")
     act.add_argument(
@@ -148,16 +163,14 @@ def cmd_activity(args) -> int:
 
     from qsnn.hardware import fits, synth
     from qsnn.hardware import netlist_activity as na
-    from qsnn.wst import parse_wst
 
     if args.reuse:
         if not args.netlist_rows.exists():
             raise FileNotFoundError(f"{args.netlist_rows} not found; run `qsnn synth activity` without --reuse")
         netlist = pd.read_csv(args.netlist_rows)
     else:
-        pairs = [(wst.w_bits, wst.s_bits) for wst in (parse_wst(f"{p}/1") for p in args.ws)]
         rows = na.measure_netlist_activity(
-            pairs, args.families, args.T, work_dir=args.work_dir or na.DEFAULT_WORK_DIR, jobs=args.jobs
+            args.ws, args.families, args.T, work_dir=args.work_dir or na.DEFAULT_WORK_DIR, jobs=args.jobs
         )
         netlist = pd.DataFrame(rows)
         synth.write_csv_atomic(netlist, args.netlist_rows)
